@@ -1,0 +1,106 @@
+"""Turn a history file (any supported format) into :class:`History` runs.
+
+Readers are chosen by sniffing the content, not trusting the extension; a
+``fmt`` argument overrides the choice. Every problem surfaces as a
+:class:`~reporter.errors.HistoryError` naming the file.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from reporter.errors import HistoryError
+from reporter.history import keras
+from reporter.history.model import History, Series, epoch_series
+
+__all__ = ["FORMATS", "MAX_BYTES", "History", "Series", "epoch_series", "load", "sniff"]
+
+MAX_BYTES = 64 * 1024 * 1024
+
+Reader = Callable[[bytes, str], list[History]]
+
+
+@dataclass(frozen=True)
+class Format:
+    """A reader: its name, how to recognise its bytes, and how to read them."""
+
+    name: str
+    looks_like: Callable[[bytes, str], bool]
+    read: Reader
+
+
+def _first_text(data: bytes) -> bytes:
+    return data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+
+
+def _looks_pickle(data: bytes, path: str) -> bool:
+    if data[:1] == b"\x80" and data[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
+        return True
+    # Protocol 0/1 pickles start with MARK/EMPTY_DICT/EMPTY_LIST and end with STOP.
+    return data[:1] in (b"(", b"}", b"]") and data.rstrip()[-1:] == b"."
+
+
+def _looks_json(data: bytes, path: str) -> bool:
+    return _first_text(data) in (b"{", b"[")
+
+
+FORMATS: dict[str, Format] = {
+    f.name: f
+    for f in (
+        Format("keras-pickle", _looks_pickle, keras.read_pickle),
+        Format("keras-json", _looks_json, keras.read_json),
+    )
+}
+
+
+def sniff(data: bytes, path: str) -> Format:
+    """The reader whose signature matches ``data``; :class:`HistoryError` if none does."""
+    for fmt in FORMATS.values():
+        if fmt.looks_like(data, path):
+            return fmt
+    raise HistoryError("unknown format (tried: " + ", ".join(FORMATS) + ")", path=path)
+
+
+def read_bytes(path: str | os.PathLike[str], limit: int = MAX_BYTES) -> bytes:
+    """The file's bytes, refusing empty and oversized files before parsing."""
+    p = os.fspath(path)
+    try:
+        with open(p, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            if size > limit:
+                raise HistoryError(f"file is {size:,} bytes, over the {limit:,}-byte limit "
+                                   "(raise it with --max-bytes)", path=p)
+            data = fh.read(limit + 1)
+    except IsADirectoryError as exc:
+        raise HistoryError("is a folder, not a history file", path=p) from exc
+    except OSError as exc:
+        raise HistoryError(f"cannot read: {exc.strerror or exc}", path=p) from exc
+    if len(data) > limit:
+        raise HistoryError(f"file is over the {limit:,}-byte limit", path=p)
+    if not data.strip():
+        raise HistoryError("empty file", path=p)
+    return data
+
+
+def load(path: str | os.PathLike[str], fmt: str | None = None,
+         limit: int = MAX_BYTES) -> list[History]:
+    """Read every run in ``path``. ``fmt`` names a reader from :data:`FORMATS`."""
+    p = os.fspath(path)
+    data = read_bytes(p, limit)
+    if fmt is None:
+        reader = sniff(data, p)
+    elif fmt in FORMATS:
+        reader = FORMATS[fmt]
+    else:
+        raise HistoryError(f"unknown format {fmt!r} (known: {', '.join(FORMATS)})", path=p)
+    runs = reader.read(data, p)
+    if not runs:
+        raise HistoryError("no metrics found", path=p)
+    return runs
+
+
+def default_name(path: str | os.PathLike[str]) -> str:
+    return Path(path).stem

@@ -1,0 +1,162 @@
+"""Turn Keras ``history.history`` saved as JSON or pickle into :class:`History` runs.
+
+The shape is a dict ``metric -> list of numbers`` (one per epoch). Also read:
+a wrapper holding one run per key (``{"0": {...}}``), scalar metadata mixed
+with the lists (kept as run info), and a bare list of numbers (one metric,
+named after the file).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from reporter.errors import HistoryError
+from reporter.history import safepickle
+from reporter.history.model import History, Series, epoch_series
+from reporter.history.text import decode_text
+
+_INFO_TYPES = (str, int, float, bool, type(None))
+
+
+def _key(key: object, path: str) -> str:
+    if isinstance(key, bytes):
+        try:
+            return key.decode("utf-8")
+        except UnicodeDecodeError:
+            return key.decode("latin-1")
+    if isinstance(key, str):
+        return key
+    raise HistoryError(f"metric names must be strings, found a {type(key).__name__} key {key!r:.40}",
+                       path=path)
+
+
+def _is_series(value: object) -> bool:
+    return isinstance(value, list | tuple) or safepickle.is_array(value)
+
+
+def _numbers(value: object, path: str, where: str) -> np.ndarray[Any, np.dtype[np.float64]]:
+    """A flat list of numbers as float64; checked before any numpy conversion."""
+    if safepickle.is_array(value):
+        return safepickle.array_values(value)
+    assert isinstance(value, list | tuple)
+    out = np.empty(len(value), dtype=np.float64)
+    for i, item in enumerate(value):
+        if isinstance(item, bool) or not isinstance(item, int | float | type(None)):
+            raise HistoryError(
+                f"expected a list of numbers, found {type(item).__name__} at position {i}",
+                path=path, where=where,
+            )
+        if item is None:
+            out[i] = math.nan
+            continue
+        try:
+            out[i] = float(item)
+        except OverflowError:
+            out[i] = math.inf if item > 0 else -math.inf
+    return out
+
+
+def _run(mapping: Mapping[Any, Any], path: str, name: str, fmt: str, prefix: str = "",
+         warnings: tuple[str, ...] = ()) -> History | None:
+    series: dict[str, Series] = {}
+    info: dict[str, str] = {}
+    notes = list(warnings)
+    for raw_key, value in mapping.items():
+        key = _key(raw_key, path)
+        where = f"{prefix}{key}"
+        if _is_series(value):
+            values = _numbers(value, path, where)
+            if values.size == 0:
+                notes.append(f"metric {key!r} has no values; left out")
+                continue
+            bad = int(np.count_nonzero(~np.isfinite(values)))
+            if bad:
+                notes.append(f"metric {key!r}: {bad} of {values.size} values are NaN or infinite "
+                             "(drawn as gaps)")
+            series[key] = epoch_series(key, values)
+        elif isinstance(value, _INFO_TYPES) or isinstance(value, bytes):
+            info[key] = _key(value, path) if isinstance(value, bytes) else str(value)
+        elif isinstance(value, Mapping):
+            notes.append(f"key {where!r} holds a nested object; left out")
+        else:
+            raise HistoryError(f"unexpected {type(value).__name__} value", path=path, where=where)
+    if not series:
+        return None
+    lengths = {len(s) for s in series.values()}
+    if len(lengths) > 1:
+        notes.append("metrics have different lengths (" + ", ".join(
+            f"{k}: {len(s)}" for k, s in list(series.items())[:6]) + "); each is drawn as logged")
+    return History(name=name, source=Path(path), series=series, format=fmt, info=info,
+                   warnings=tuple(notes))
+
+
+def runs_from_object(obj: object, path: str, fmt: str, warnings: tuple[str, ...] = ()) -> list[History]:
+    """Normalise a decoded JSON/pickle object into one or more runs."""
+    stem = Path(path).stem or "history"
+    if isinstance(obj, list | tuple) or safepickle.is_array(obj):
+        values = _numbers(obj, path, "(top level)")
+        if values.size == 0:
+            raise HistoryError("no metrics found (the list is empty)", path=path)
+        return [History(name=stem, source=Path(path), series={stem: epoch_series(stem, values)},
+                        format=fmt, warnings=(*warnings, f"a bare list of numbers: drawn as metric {stem!r}"))]
+    if not isinstance(obj, Mapping):
+        raise HistoryError(
+            f"expected an object of metric lists at the top level, found {type(obj).__name__}",
+            path=path)
+    run = _run(obj, path, stem, fmt, warnings=warnings)
+    if run is not None:
+        return [run]
+    runs = []
+    for raw_key, value in obj.items():
+        if isinstance(value, Mapping):
+            key = _key(raw_key, path)
+            nested = _run(value, path, f"{stem}-{key}", fmt, prefix=f"{key}.", warnings=warnings)
+            if nested is not None:
+                runs.append(nested)
+    if not runs:
+        raise HistoryError("no metrics found (no key holds a list of numbers)", path=path)
+    return runs
+
+
+def _pairs_hook(warn: list[str]) -> Any:
+    def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in out:
+                warn.append(f"duplicate key {key!r}: the last value is used")
+            out[key] = value
+        return out
+    return hook
+
+
+def load_json(data: bytes, path: str) -> tuple[object, tuple[str, ...]]:
+    """Parse JSON text with clear errors; duplicates and non-finite numbers become warnings."""
+    text = decode_text(data, path)
+    warn: list[str] = []
+    try:
+        obj = json.loads(text, object_pairs_hook=_pairs_hook(warn))
+    except json.JSONDecodeError as exc:
+        what = "the file ends too early (truncated?)" if exc.pos >= len(text.rstrip()) else exc.msg
+        raise HistoryError(f"invalid JSON: {what}", path=path,
+                           where=f"line {exc.lineno} column {exc.colno}") from exc
+    except RecursionError as exc:
+        raise HistoryError("invalid JSON: nested too deeply", path=path) from exc
+    except ValueError as exc:  # int too large (sys.int_info.str_digits_check_threshold)
+        raise HistoryError(f"invalid JSON: number too large ({exc})", path=path) from exc
+    return obj, tuple(dict.fromkeys(warn))
+
+
+def read_json(data: bytes, path: str) -> list[History]:
+    obj, warnings = load_json(data, path)
+    return runs_from_object(obj, path, "keras-json", warnings)
+
+
+def read_pickle(data: bytes, path: str) -> list[History]:
+    obj = safepickle.safe_loads(data)
+    return runs_from_object(obj, path, "keras-pickle")

@@ -1,0 +1,76 @@
+"""Turn what any reader found into one normalised shape: :class:`History` of :class:`Series`.
+
+Nothing downstream of this module knows whether a run came from Keras, a CSV
+log or a tracking store. Values are float64 arrays with NaN for gaps; ``x`` is
+the position of each value on the run's axis (epochs, 1-based as Keras prints
+them, or steps).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float64]
+Axis = Literal["epoch", "step"]
+
+
+@dataclass(frozen=True, eq=False)
+class Series:
+    """One metric as logged: its original name, values and their x positions."""
+
+    name: str
+    values: FloatArray
+    x: FloatArray
+    axis: Axis = "epoch"
+
+    def __post_init__(self) -> None:
+        if self.values.shape != self.x.shape or self.values.ndim != 1:
+            raise ValueError(f"series {self.name!r}: x and values must be 1-D of equal length")
+
+    def __len__(self) -> int:
+        return int(self.values.shape[0])
+
+    @property
+    def finite(self) -> npt.NDArray[np.bool_]:
+        return np.isfinite(self.values)
+
+
+def epoch_series(name: str, values: npt.ArrayLike) -> Series:
+    """A per-epoch series whose x is 1, 2, ... n (Keras's "Epoch 1/n")."""
+    v = np.asarray(values, dtype=np.float64).reshape(-1)
+    return Series(name, v, np.arange(1, v.shape[0] + 1, dtype=np.float64), "epoch")
+
+
+@dataclass(frozen=True, eq=False)
+class History:
+    """A training run: named series plus facts about where it came from.
+
+    ``info`` holds scalar run metadata (params, tags, best_metric, ...), shown on
+    the first page and never plotted. ``warnings`` are problems the reader
+    worked around (gaps, dropped duplicates); each appears in the report.
+    """
+
+    name: str
+    source: Path
+    series: Mapping[str, Series]
+    format: str
+    info: Mapping[str, str] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def n_epochs(self) -> int:
+        """Length of the longest per-epoch series (0 if none)."""
+        lengths = [len(s) for s in self.series.values() if s.axis == "epoch"]
+        return max(lengths, default=0)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.series
+
+    def __getitem__(self, name: str) -> Series:
+        return self.series[name]

@@ -1,0 +1,216 @@
+"""Turn metric names into train/validation pairs, per-class families and directions.
+
+Keras names a repeated metric ``recall``, ``recall_1``, ``recall_2`` ...; those
+become one per-class family (class 0 is the unsuffixed name). Validation twins
+carry a prefix (``val_``, ``valid_``, ``validation_``, ``eval_``) and test
+twins ``test_``. Names that mention ``macro`` are grouped as macro averages.
+Whether a metric is minimised or maximised comes from its name, unless the
+user says otherwise.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+Direction = Literal["min", "max"]
+Split = Literal["train", "val", "test"]
+Kind = Literal["quality", "schedule", "diagnostic"]
+
+_SPLIT_PREFIXES: tuple[tuple[str, Split], ...] = (
+    ("validation_", "val"), ("valid_", "val"), ("val_", "val"), ("eval_", "val"),
+    ("validation/", "val"), ("valid/", "val"), ("val/", "val"), ("eval/", "val"),
+    ("test_", "test"), ("test/", "test"), ("train_", "train"), ("train/", "train"),
+    ("training_", "train"),
+)
+_MIN_WORDS = {
+    "loss", "err", "error", "errors", "mae", "mse", "rmse", "mape", "msle", "wer", "cer", "ler",
+    "perplexity", "ppl", "hinge", "crossentropy", "kld", "kl", "nll", "distance", "divergence",
+    "bpc", "bpd", "fid",
+}
+_MAX_WORDS = {
+    "acc", "accuracy", "precision", "prec", "recall", "f1", "fscore", "fbeta", "auc", "iou",
+    "jaccard", "dice", "map", "ap", "bleu", "rouge", "r2", "mcc", "kappa", "specificity",
+    "sensitivity", "tpr", "tnr", "coef", "top1", "top5", "ndcg", "mrr", "hits", "psnr", "ssim",
+    "sparse_categorical_accuracy", "categorical_accuracy", "binary_accuracy",
+}
+_SCHEDULE = re.compile(r"^(lr|learning_rate|learningrate)($|[-_/ ])", re.IGNORECASE)
+_DIAGNOSTIC_WORDS = {
+    "time", "seconds", "sec", "runtime", "dur", "duration", "samples_per_second",
+    "steps_per_second", "flos", "tokens", "num_tokens", "grad_norm", "epoch", "step", "memory",
+    "throughput", "momentum", "beta", "weight_decay", "batch", "it", "speed",
+}
+_CLASS_SUFFIX = re.compile(r"^(.+)_(\d+)$")
+_WORD_SPLIT = re.compile(r"[^a-z0-9]+|(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])")
+
+
+def split_name(name: str) -> tuple[Split, str]:
+    """``("val", "loss")`` for ``val_loss``; names without a prefix are training metrics."""
+    low = name.lower()
+    for prefix, split in _SPLIT_PREFIXES:
+        if low.startswith(prefix) and len(name) > len(prefix):
+            return split, name[len(prefix):]
+    return "train", name
+
+
+def _words(base: str) -> list[str]:
+    return [w for w in _WORD_SPLIT.split(base.lower()) if w]
+
+
+def kind_of(base: str) -> Kind:
+    if _SCHEDULE.match(base):
+        return "schedule"
+    words = _words(base)
+    joined = "_".join(words)
+    if any(w in _MIN_WORDS or w in _MAX_WORDS for w in words) or "iou" in joined.replace("_", ""):
+        return "quality"
+    if any(w in _DIAGNOSTIC_WORDS for w in words) or joined in _DIAGNOSTIC_WORDS:
+        return "diagnostic"
+    return "quality"
+
+
+def direction_of(base: str) -> Direction | None:
+    """``"min"``/``"max"`` from the metric's words, ``None`` when the name does not tell."""
+    words = _words(base)
+    compact = "".join(words)
+    if any(w in _MIN_WORDS for w in words) or "loss" in compact or "error" in compact:
+        return "min"
+    if (any(w in _MAX_WORDS for w in words) or "accuracy" in compact or "iou" in compact
+            or "jaccard" in compact or "f1" in compact):
+        return "max"
+    return None
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One logical metric: its splits' series names, direction and class index."""
+
+    base: str
+    series: Mapping[Split, str]
+    direction: Direction | None
+    kind: Kind
+    class_index: int | None = None
+    family: str = ""
+
+    @property
+    def train(self) -> str | None:
+        return self.series.get("train")
+
+    @property
+    def val(self) -> str | None:
+        return self.series.get("val")
+
+    @property
+    def test(self) -> str | None:
+        return self.series.get("test")
+
+
+FamilyKind = Literal["loss", "per_class", "macro", "single", "schedule", "diagnostic"]
+
+
+@dataclass(frozen=True)
+class Family:
+    """Metrics drawn together in one figure and discussed in one section."""
+
+    key: str
+    kind: FamilyKind
+    metrics: tuple[Metric, ...]
+
+    @property
+    def series_names(self) -> list[str]:
+        return [n for m in self.metrics for n in m.series.values()]
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Every metric of a run, grouped for drawing, plus names whose direction is unknown."""
+
+    families: tuple[Family, ...]
+    metrics: Mapping[str, Metric]  # by series name
+    unknown_direction: tuple[str, ...] = field(default=())
+
+    def metric(self, series_name: str) -> Metric:
+        return self.metrics[series_name]
+
+    def family(self, key: str) -> Family | None:
+        return next((f for f in self.families if f.key == key), None)
+
+
+def discover(names: Iterable[str], directions: Mapping[str, Direction] | None = None) -> Catalog:
+    """Group ``names`` (series names of one run) into a :class:`Catalog`.
+
+    ``directions`` maps a series name or a base name to ``"min"``/``"max"`` and
+    wins over what the name suggests.
+    """
+    directions = dict(directions or {})
+    names = list(names)
+    by_base: dict[str, dict[Split, str]] = {}
+    for name in names:
+        split, base = split_name(name)
+        slots = by_base.setdefault(base, {})
+        if split in slots:  # e.g. both "loss" and "train_loss": keep both as separate bases
+            by_base.setdefault(name, {})["train"] = name
+            continue
+        slots[split] = name
+
+    # Keras duplicate-name suffixes: base, base_1, base_2 ... → one per-class family.
+    class_of: dict[str, tuple[str, int]] = {}
+    for base in by_base:
+        m = _CLASS_SUFFIX.match(base)
+        if m and m.group(1) in by_base and int(m.group(2)) >= 1:
+            class_of[base] = (m.group(1), int(m.group(2)))
+    heads = {root for root, _ in class_of.values()}
+    for head in heads:
+        indices = sorted(i for root, i in class_of.values() if root == head)
+        if indices[:1] != [1]:
+            for base, (root, _) in list(class_of.items()):
+                if root == head:
+                    del class_of[base]
+            continue
+        class_of[head] = (head, 0)
+
+    metrics: dict[str, Metric] = {}
+    per_class: dict[str, list[Metric]] = {}
+    macro: list[Metric] = []
+    singles: list[Metric] = []
+    unknown: list[str] = []
+    for base, slots in by_base.items():
+        kind = kind_of(base)
+        direction = directions.get(base) or next(
+            (directions[n] for n in slots.values() if n in directions), None)
+        if direction is None and kind == "quality":
+            direction = direction_of(base)
+            if direction is None:
+                unknown.append(base)
+        root, index = class_of.get(base, (None, None))
+        family = root if root is not None else base
+        metric = Metric(base, dict(slots), direction, kind, index, family)
+        for name in slots.values():
+            metrics[name] = metric
+        if root is not None:
+            per_class.setdefault(root, []).append(metric)
+        elif "macro" in base.lower():
+            macro.append(metric)
+        else:
+            singles.append(metric)
+
+    families: list[Family] = []
+    loss = next((m for m in singles if m.base.lower() == "loss"), None)
+    if loss is not None:
+        families.append(Family("loss", "loss", (loss,)))
+    for root in sorted(per_class, key=lambda r: names.index(per_class[r][0].series.get(
+            "val") or next(iter(per_class[r][0].series.values())))):
+        members = sorted(per_class[root], key=lambda m: m.class_index or 0)
+        families.append(Family(root, "per_class", tuple(members)))
+    if macro:
+        families.append(Family("macro", "macro", tuple(macro)))
+    for m in singles:
+        if m is loss:
+            continue
+        kind: FamilyKind = "single" if m.kind == "quality" else m.kind
+        families.append(Family(m.base, kind, (m,)))
+    order = {"loss": 0, "per_class": 1, "macro": 2, "single": 3, "schedule": 4, "diagnostic": 5}
+    families.sort(key=lambda f: order[f.kind])
+    return Catalog(tuple(families), metrics, tuple(unknown))
