@@ -83,7 +83,7 @@ def direction_of(base: str) -> Direction | None:
     return None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Metric:
     """One logical metric: its splits' series names, direction and class index."""
 
@@ -110,7 +110,7 @@ class Metric:
 FamilyKind = Literal["loss", "per_class", "macro", "single", "schedule", "diagnostic"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Family:
     """Metrics drawn together in one figure and discussed in one section."""
 

@@ -23,7 +23,7 @@ from reporter.analysis.curves import (
 from reporter.analysis.stopping import StopDecision, keras_auto_mode, keras_early_stopping
 from reporter.config import Options, default_patience
 from reporter.errors import ConfigError, HistoryError
-from reporter.history.model import History
+from reporter.history.model import History, Note, note
 from reporter.metrics import Catalog, Direction, discover
 
 __all__ = [
@@ -102,7 +102,7 @@ class Analysis:
     windows: tuple[Window, ...]
     recommendation: Recommendation
     findings: tuple[Finding, ...]
-    warnings: tuple[str, ...]
+    warnings: tuple[Note, ...]
 
 
 def best_of(name: str, values: np.ndarray[Any, Any], x: np.ndarray[Any, Any],
@@ -154,7 +154,7 @@ def analyze(history: History, options: Options | None = None,
             continue
         best = best_of(name, series.values, series.x, metric.direction)
         if best is None:
-            warnings.append(f"metric {name!r} has no finite values")
+            warnings.append(note("warn.no_finite", metric=name))
         else:
             bests[name] = best
 
@@ -205,6 +205,8 @@ def analyze(history: History, options: Options | None = None,
         findings.append(Finding(
             "degradation_window", "finding.degradation_window",
             {"start": w.start_index + 1, "end": w.end_index + 1, "worse": w.n_worse,
+             "span": str(w.start_index + 1) if w.start_index == w.end_index
+             else f"{w.start_index + 1}–{w.end_index + 1}",
              "total": w.n_metrics, "metrics": ", ".join(w.worst_metrics)},
             epochs=tuple(range(w.start_index + 1, w.end_index + 2))))
     if recommendation.kind == "continue" and monitor is not None:
@@ -237,12 +239,15 @@ def _recommend(history: History, catalog: Catalog, monitor: str | None, mode: Di
         if train is not None:
             tv = history[train].values
             if np.isfinite(tv[keep]) and np.isfinite(tv[stop]) and tv[keep] != 0:
+                change = 100.0 * (tv[stop] - tv[keep]) / abs(tv[keep])
                 facts["train"] = train
-                facts["train_change"] = 100.0 * (tv[stop] - tv[keep]) / abs(tv[keep])
-                key = "rec.stop_train"
+                facts["train_change"] = change
+                tmode = catalog.metric(train).direction or "min"
+                better = change < 0 if tmode == "min" else change > 0
+                key = "rec.stop_train_improving" if better else "rec.stop_train_worsening"
         kind: RecommendationKind = "diverged" if diverged is not None else "stop"
         return Recommendation(kind, monitor, mode, stop, keep, value, n, patience, key, facts)
-    if keep >= n - patience:
+    if keep >= n - 2:  # the monitor improved in the last two epochs: not converged yet
         return Recommendation("continue", monitor, mode, None, n - 1,
                               float(history[monitor].values[n - 1]), n, patience, "rec.continue",
                               dict(base, last_epoch=n))

@@ -33,6 +33,12 @@ class Format:
 
 
 def _first_text(data: bytes) -> bytes:
+    """The first non-blank character of a text file, decoding a UTF-16/32 BOM if present."""
+    for bom, enc in ((b"\xff\xfe\x00\x00", "utf-32-le"), (b"\x00\x00\xfe\xff", "utf-32-be"),
+                     (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
+        if data.startswith(bom):
+            head = data[len(bom):len(bom) + 400]
+            return head.decode(enc, "ignore").lstrip(" \t\r\n")[:1].encode("ascii", "ignore")
     return data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
 
 

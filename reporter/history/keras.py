@@ -18,7 +18,7 @@ import numpy as np
 
 from reporter.errors import HistoryError
 from reporter.history import safepickle
-from reporter.history.model import History, Series, epoch_series
+from reporter.history.model import History, Note, Series, epoch_series, note
 from reporter.history.text import decode_text
 
 _INFO_TYPES = (str, int, float, bool, type(None))
@@ -63,7 +63,7 @@ def _numbers(value: object, path: str, where: str) -> np.ndarray[Any, np.dtype[n
 
 
 def _run(mapping: Mapping[Any, Any], path: str, name: str, fmt: str, prefix: str = "",
-         warnings: tuple[str, ...] = ()) -> History | None:
+         warnings: tuple[Note, ...] = ()) -> History | None:
     series: dict[str, Series] = {}
     info: dict[str, str] = {}
     notes = list(warnings)
@@ -73,30 +73,30 @@ def _run(mapping: Mapping[Any, Any], path: str, name: str, fmt: str, prefix: str
         if _is_series(value):
             values = _numbers(value, path, where)
             if values.size == 0:
-                notes.append(f"metric {key!r} has no values; left out")
+                notes.append(note("warn.empty_metric", metric=key))
                 continue
             bad = int(np.count_nonzero(~np.isfinite(values)))
             if bad:
-                notes.append(f"metric {key!r}: {bad} of {values.size} values are NaN or infinite "
-                             "(drawn as gaps)")
+                notes.append(note("warn.nonfinite", metric=key, count=bad, total=int(values.size)))
             series[key] = epoch_series(key, values)
         elif isinstance(value, _INFO_TYPES) or isinstance(value, bytes):
             info[key] = _key(value, path) if isinstance(value, bytes) else str(value)
         elif isinstance(value, Mapping):
-            notes.append(f"key {where!r} holds a nested object; left out")
+            notes.append(note("warn.nested_ignored", key=where))
         else:
             raise HistoryError(f"unexpected {type(value).__name__} value", path=path, where=where)
     if not series:
         return None
     lengths = {len(s) for s in series.values()}
     if len(lengths) > 1:
-        notes.append("metrics have different lengths (" + ", ".join(
-            f"{k}: {len(s)}" for k, s in list(series.items())[:6]) + "); each is drawn as logged")
+        notes.append(note("warn.unequal_lengths", lengths=", ".join(
+            f"{k}: {len(s)}" for k, s in list(series.items())[:6])))
     return History(name=name, source=Path(path), series=series, format=fmt, info=info,
                    warnings=tuple(notes))
 
 
-def runs_from_object(obj: object, path: str, fmt: str, warnings: tuple[str, ...] = ()) -> list[History]:
+def runs_from_object(obj: object, path: str, fmt: str,
+                     warnings: tuple[Note, ...] = ()) -> list[History]:
     """Normalise a decoded JSON/pickle object into one or more runs."""
     stem = Path(path).stem or "history"
     if isinstance(obj, list | tuple) or safepickle.is_array(obj):
@@ -104,7 +104,7 @@ def runs_from_object(obj: object, path: str, fmt: str, warnings: tuple[str, ...]
         if values.size == 0:
             raise HistoryError("no metrics found (the list is empty)", path=path)
         return [History(name=stem, source=Path(path), series={stem: epoch_series(stem, values)},
-                        format=fmt, warnings=(*warnings, f"a bare list of numbers: drawn as metric {stem!r}"))]
+                        format=fmt, warnings=(*warnings, note("warn.bare_list", metric=stem)))]
     if not isinstance(obj, Mapping):
         raise HistoryError(
             f"expected an object of metric lists at the top level, found {type(obj).__name__}",
@@ -124,21 +124,21 @@ def runs_from_object(obj: object, path: str, fmt: str, warnings: tuple[str, ...]
     return runs
 
 
-def _pairs_hook(warn: list[str]) -> Any:
+def _pairs_hook(warn: list[Note]) -> Any:
     def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for key, value in pairs:
             if key in out:
-                warn.append(f"duplicate key {key!r}: the last value is used")
+                warn.append(note("warn.duplicate_key", key=key))
             out[key] = value
         return out
     return hook
 
 
-def load_json(data: bytes, path: str) -> tuple[object, tuple[str, ...]]:
+def load_json(data: bytes, path: str) -> tuple[object, tuple[Note, ...]]:
     """Parse JSON text with clear errors; duplicates and non-finite numbers become warnings."""
     text = decode_text(data, path)
-    warn: list[str] = []
+    warn: list[Note] = []
     try:
         obj = json.loads(text, object_pairs_hook=_pairs_hook(warn))
     except json.JSONDecodeError as exc:

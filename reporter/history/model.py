@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -47,6 +47,25 @@ def epoch_series(name: str, values: npt.ArrayLike) -> Series:
     return Series(name, v, np.arange(1, v.shape[0] + 1, dtype=np.float64), "epoch")
 
 
+@dataclass(frozen=True)
+class Note:
+    """A problem that was worked around, as a message key plus facts (shown in both languages)."""
+
+    key: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def __hash__(self) -> int:
+        return hash((self.key, tuple(sorted((k, repr(v)) for k, v in self.params.items()))))
+
+    def __str__(self) -> str:
+        return self.key + (" " + ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+                           if self.params else "")
+
+
+def note(message_key: str, /, **params: Any) -> Note:
+    return Note(message_key, params)
+
+
 @dataclass(frozen=True, eq=False)
 class History:
     """A training run: named series plus facts about where it came from.
@@ -61,7 +80,7 @@ class History:
     series: Mapping[str, Series]
     format: str
     info: Mapping[str, str] = field(default_factory=dict)
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[Note, ...] = ()
 
     @property
     def n_epochs(self) -> int:

@@ -44,6 +44,7 @@ _KERAS_HINT = (
     "this pickle holds a Keras/TensorFlow object (e.g. a History or a model), not a history "
     "dict; save it with pickle.dump(history.history, f) instead"
 )
+_KERAS_ROOTS = ("keras", "tensorflow", "tf_keras", "tensorflow_core")
 _CODE_TO_OP = {op.code: op for op in pickletools.opcodes}
 
 
@@ -198,6 +199,7 @@ def _prescan(data: bytes) -> None:
     stream = io.BytesIO(data)
     n_ops = 0
     problem: UnsafeInputError | None = None
+    strings: list[str] = []  # the last two string arguments, for STACK_GLOBAL
     while True:
         pos = stream.tell()
         code = stream.read(1)
@@ -223,15 +225,23 @@ def _prescan(data: bytes) -> None:
         n_ops += 1
         if op.name in _FORBIDDEN_OPS and problem is None:
             problem = _refuse(f"pickle opcode {op.name} is not allowed in a history")
-        elif op.name == "GLOBAL" and isinstance(arg, str):
-            module, _, name = arg.partition(" ")
-            try:
-                _check_global(module, name)
-            except UnsafeInputError as exc:
-                if exc.message == _KERAS_HINT or problem is None:
-                    problem = exc
+        elif op.name in ("GLOBAL", "STACK_GLOBAL"):
+            if op.name == "GLOBAL" and isinstance(arg, str):
+                module, _, name = arg.partition(" ")
+            elif len(strings) == 2 and strings[0].split(".")[0] in _KERAS_ROOTS:
+                module, name = strings  # a best guess, used only for the Keras hint
+            else:
+                module, name = "?", "?"  # built at load time; find_class still checks it
+            if module != "?":
+                try:
+                    _check_global(module, name)
+                except UnsafeInputError as exc:
+                    if exc.message == _KERAS_HINT or problem is None:
+                        problem = exc
         elif op.name in _MEMO_OPS and isinstance(arg, int) and (arg < 0 or arg > len(data)):
             raise _refuse(f"pickle memo index {arg} at byte {pos} is out of range")
+        if isinstance(arg, str) and "UNICODE" in op.name:
+            strings = [*strings[-1:], arg]
         if op.name == "STOP":
             break
     if problem is not None:
@@ -261,7 +271,40 @@ def safe_loads(data: bytes) -> Any:
         raise
     except Exception as exc:  # a corrupt stream can fail in many ways inside pickle
         raise _refuse(f"the pickle is corrupt ({type(exc).__name__}: {exc})") from exc
-    return obj
+    return _finalize(obj)
+
+
+def _finalize(obj: Any) -> Any:
+    """Swap rebuilt-array stand-ins for their arrays, visiting each container once.
+
+    Shared references are followed once (memo by identity), so a small file that
+    describes a huge tree costs what the file costs, not what the tree would.
+    """
+    def fix(value: Any) -> Any:
+        if isinstance(value, _Array):
+            if value.values is None:
+                raise _refuse("numpy array without data")
+            return value.values
+        return value
+
+    seen: set[int] = set()
+    stack = [obj]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, dict):
+            for key, value in node.items():
+                node[key] = fix(value)
+                if isinstance(value, dict | list):
+                    stack.append(value)
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                node[i] = fix(value)
+                if isinstance(value, dict | list):
+                    stack.append(value)
+    return fix(obj)
 
 
 def is_array(obj: object) -> bool:

@@ -1,0 +1,138 @@
+"""Turn report HTML into checked PDF bytes, fetching nothing but the project's own assets.
+
+WeasyPrint gets a URL fetcher that serves only ``asset:`` URLs registered for
+this document (the stylesheet, the bundled font, the figures) and stops the
+render on anything else, so no text in a history can make it read a file or
+the network. WeasyPrint's warnings (missing glyphs, images, stylesheets) are
+captured and returned instead of being lost in a silent logger.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reporter.assets import font_files, templates_dir
+from reporter.errors import OutputError, RenderError
+
+log = logging.getLogger(__name__)
+
+# WeasyPrint's note that libharfbuzz-subset is not installed: slower, same output.
+BENIGN = ("Using fontTools instead of HarfBuzz-Subset",)
+
+MIME = {".css": "text/css", ".svg": "image/svg+xml", ".ttf": "font/ttf", ".png": "image/png"}
+
+
+def static_assets() -> dict[str, Path]:
+    """The project's own files a report may load, by their ``asset:`` URL."""
+    fonts = font_files()
+    return {
+        "asset:css/report.css": templates_dir() / "report.css",
+        "asset:font/regular": fonts["regular"],
+    }
+
+
+class _Capture(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if not message.startswith(BENIGN):
+            self.messages.append(message)
+
+
+@contextmanager
+def _captured_logs() -> Iterator[_Capture]:
+    logger = logging.getLogger("weasyprint")
+    handler = _Capture()
+    logger.addHandler(handler)
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+
+
+@dataclass
+class PdfResult:
+    data: bytes
+    pages: int
+    warnings: list[str] = field(default_factory=list)
+    fetched: list[str] = field(default_factory=list)
+
+
+def html_to_pdf(html: str, figures: Mapping[str, bytes]) -> PdfResult:
+    """Lay out ``html`` and write a PDF. ``figures`` maps ``asset:`` URLs to SVG bytes."""
+    from weasyprint import HTML
+    from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
+
+    files = static_assets()
+    fetched: list[str] = []
+
+    class AssetFetcher(URLFetcher):  # type: ignore[misc]
+        """Serves registered assets; refuses everything else and stops the render."""
+
+        def fetch(self, url: str, headers: object = None) -> URLFetcherResponse:
+            fetched.append(url)
+            if url in figures:
+                return URLFetcherResponse(url, body=figures[url],
+                                          headers={"Content-Type": "image/svg+xml"})
+            if url in files:
+                path = files[url]
+                return URLFetcherResponse(url, body=path.read_bytes(),
+                                          headers={"Content-Type": MIME[path.suffix]})
+            raise FatalURLFetchingError(f"refused to fetch {url[:200]!r}: not a report asset")
+
+    with _captured_logs() as logs:
+        try:
+            document = HTML(string=html, url_fetcher=AssetFetcher()).render()
+            data = document.write_pdf()
+        except FatalURLFetchingError as exc:
+            raise RenderError(str(exc)) from None
+    assert isinstance(data, bytes)
+    check_pdf(data, len(document.pages))
+    return PdfResult(data, len(document.pages), logs.messages, fetched)
+
+
+def check_pdf(data: bytes, pages: int) -> None:
+    """Cheap validity check before a PDF may take its final name."""
+    if not data.startswith(b"%PDF-") or b"%%EOF" not in data[-1024:] or pages < 1:
+        raise RenderError("the PDF failed its validity check (truncated or without pages)")
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temp file in the same folder, fsync and rename."""
+    folder = path.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix="-" + path.name[:40], dir=folder)
+    except OSError as exc:
+        raise OutputError(f"cannot write to {folder}: {exc.strerror or exc}") from exc
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException as exc:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        if isinstance(exc, OSError):
+            raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        raise
+    try:
+        dfd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+    except OSError:
+        pass

@@ -1,0 +1,95 @@
+"""Turn a history file into finished reports: read → analyse → draw → render → export → write.
+
+This is the one place that knows the order of the stages.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reporter import history as history_io
+from reporter.analysis import Analysis, analyze
+from reporter.config import Options
+from reporter.errors import OutputError
+from reporter.export import atomic_write, html_to_pdf
+from reporter.history.model import History
+from reporter.i18n import messages
+from reporter.plots import draw
+from reporter.render import build_context, render_html
+from reporter.summary import build_summary, dumps
+
+log = logging.getLogger(__name__)
+
+_UNSAFE = re.compile(r"[^\w.\-]+")
+
+
+def safe_name(name: str, limit: int = 100) -> str:
+    """A folder name derived from untrusted text: no separators, no dot-files, bounded."""
+    text = unicodedata.normalize("NFC", name)
+    text = _UNSAFE.sub("_", text).strip("._-") or "run"
+    encoded = text.encode("utf-8")[:limit]
+    return encoded.decode("utf-8", "ignore").rstrip("._-") or "run"
+
+
+def run_folder(out: Path, name: str, taken: set[str]) -> Path:
+    """``out/<safe name>``, made unique (case-insensitively) among ``taken``."""
+    base = safe_name(name)
+    candidate, n = base, 2
+    while candidate.lower() in taken:
+        candidate, n = f"{base}-{n}", n + 1
+    taken.add(candidate.lower())
+    folder = (out / candidate).resolve()
+    if not folder.is_relative_to(out.resolve()):
+        raise OutputError(f"run name {name[:80]!r} would write outside {out}")
+    return folder
+
+
+@dataclass
+class ReportResult:
+    """What one run produced."""
+
+    name: str
+    folder: Path
+    pdf: Path
+    summary: Path
+    pages: int
+    analysis: Analysis
+    render_warnings: list[str] = field(default_factory=list)
+
+
+def render_report(history: History, options: Options) -> tuple[Analysis, bytes, bytes, list[str], int]:
+    """Analyse and render one run in memory: ``(analysis, pdf, summary_json, warnings, pages)``."""
+    t = messages()
+    analysis = analyze(history, options)
+    plots = draw(analysis, options.lang, t)
+    urls = [f"asset:fig/{i}.svg" for i in range(len(plots))]
+    context = build_context(analysis, urls, t)
+    html = render_html(context, options.lang)
+    pdf = html_to_pdf(html, {u: p.svg for u, p in zip(urls, plots, strict=True)})
+    summary = dumps(build_summary(analysis, options, t))
+    return analysis, pdf.data, summary, pdf.warnings, pdf.pages
+
+
+def write_report(history: History, options: Options, folder: Path) -> ReportResult:
+    """Render one run and write ``report.pdf`` and ``summary.json`` into ``folder`` atomically."""
+    analysis, pdf, summary, warnings, pages = render_report(history, options)
+    for message in warnings:
+        log.warning("%s: %s", history.source, message)
+    folder.mkdir(parents=True, exist_ok=True)
+    summary_path, pdf_path = folder / "summary.json", folder / "report.pdf"
+    atomic_write(summary_path, summary)
+    atomic_write(pdf_path, pdf)
+    return ReportResult(history.name, folder, pdf_path, summary_path, pages, analysis, warnings)
+
+
+def build_reports(path: str | os.PathLike[str], options: Options, out: Path,
+                  taken: set[str] | None = None) -> list[ReportResult]:
+    """Every run in the history file at ``path`` → ``out/<run>/report.pdf`` + ``summary.json``."""
+    taken = set() if taken is None else taken
+    runs = history_io.load(path, options.fmt, options.max_bytes)
+    return [write_report(run, options, run_folder(out, run.name, taken)) for run in runs]

@@ -1,0 +1,206 @@
+"""Turn a History and its Analysis into one SVG figure per metric family.
+
+matplotlib's object API only (no pyplot state), every figure closed by
+dropping it, labels never parsed as mathtext, and a pinned style that ignores
+any ``matplotlibrc`` found in the working or input folder. Legends sit outside
+the axes so they never hide data. A class keeps its colour in every figure.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import matplotlib
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+from reporter.analysis import Analysis
+from reporter.assets import font_files
+from reporter.i18n import Text
+from reporter.metrics import Family, Metric
+
+CLASS_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+                 "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
+STOP_COLOUR = "#c0392b"
+KEEP_COLOUR = "#1e8449"
+WINDOW_COLOUR = "#e74c3c"
+
+
+@lru_cache(maxsize=1)
+def style() -> dict[str, Any]:
+    """The full rcParams we draw with: matplotlib's defaults plus ours, nothing from files."""
+    from matplotlib import font_manager
+
+    for path in font_files().values():
+        font_manager.fontManager.addfont(str(path))
+    rc = {k: v for k, v in matplotlib.rcParamsDefault.items()
+          if k not in ("backend", "backend_fallback", "interactive", "webagg.port",
+                       "webagg.address", "webagg.port_retries", "webagg.open_in_browser",
+                       "toolbar", "timezone", "tk.window_focus", "docstring.hardcopy")}
+    rc.update({
+        "font.family": ["NanumGothic", "DejaVu Sans"],
+        "font.size": 8.0,
+        "axes.titlesize": 9.0,
+        "axes.labelsize": 8.0,
+        "legend.fontsize": 7.0,
+        "axes.grid": True,
+        "grid.alpha": 0.3,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "lines.linewidth": 1.4,
+        "text.usetex": False,
+        "text.parse_math": False,
+        "svg.fonttype": "none",
+        "axes.unicode_minus": False,
+        "svg.hashsalt": "reporter",
+        "figure.dpi": 100.0,
+        "savefig.dpi": 100.0,
+        "path.simplify": True,
+    })
+    return rc
+
+
+def class_colour(index: int) -> str:
+    return CLASS_COLOURS[index % len(CLASS_COLOURS)]
+
+
+@dataclass(frozen=True)
+class Plot:
+    """A drawn figure: the family it shows and its SVG bytes."""
+
+    family: Family
+    svg: bytes
+
+
+Label = Callable[..., Text]
+
+
+def _label(text: Text, lang: str) -> str:
+    return text.joined(lang, " / ")
+
+
+SPLIT_STYLE = {"val": ("-", 1.6, 1.0), "train": ("--", 1.1, 0.7), "test": (":", 1.2, 0.9)}
+
+
+def _draw_metric(ax: Any, analysis: Analysis, metric: Metric, colour: str, label: str) -> list[str]:
+    """Draw every split of ``metric`` in one colour; return the splits drawn.
+
+    Only the first split drawn carries ``label`` in the legend; the line style
+    (solid validation, dashed train, dotted test) is explained by its own entries.
+    """
+    history = analysis.history
+    drawn = []
+    for split in ("val", "train", "test"):
+        name = metric.series.get(split)  # type: ignore[call-overload]
+        if name is None:
+            continue
+        s = history[name]
+        ls, lw, alpha = SPLIT_STYLE[split]
+        ax.plot(s.x, s.values, ls=ls, lw=lw, alpha=alpha, color=colour,
+                label=label if not drawn else "_nolegend_", gid=f"series:{name}")
+        best = analysis.bests.get(name)
+        if best is not None and split == "val":
+            ax.plot([best.epoch], [best.value], marker="o", ms=5, color=colour, mec="white",
+                    mew=0.8, ls="none", zorder=5, gid=f"best:{name}", label="_nolegend_")
+        drawn.append(split)
+    return drawn
+
+
+def _style_handles(splits: set[str], lang: str, t: Label) -> list[tuple[Any, str]]:
+    from matplotlib.lines import Line2D
+
+    if len(splits) < 2:
+        return []
+    return [(Line2D([], [], color="#444", ls=SPLIT_STYLE[s][0], lw=SPLIT_STYLE[s][1]),
+             _label(t("plot." + s), lang)) for s in ("val", "train", "test") if s in splits]
+
+
+def _decorate(ax: Any, analysis: Analysis, lang: str, t: Label) -> None:
+    rec = analysis.recommendation
+    for w in analysis.windows:
+        ax.axvspan(w.start_index + 0.5, w.end_index + 1.5, color=WINDOW_COLOUR, alpha=0.10,
+                   lw=0, label=_label(t("plot.window"), lang), gid="window")
+    if rec.keep_index is not None:
+        ax.axvline(rec.keep_index + 1, color=KEEP_COLOUR, ls=":", lw=1.3,
+                   label=f"{_label(t('plot.keep'), lang)}: {rec.keep_index + 1}", gid="keep")
+    if rec.stop_index is not None:
+        ax.axvline(rec.stop_index + 1, color=STOP_COLOUR, ls="--", lw=1.2,
+                   label=f"{_label(t('plot.stop'), lang)}: {rec.stop_index + 1}", gid="stop")
+    ax.set_xlabel(_label(t("plot.epoch"), lang))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
+def build_figure(analysis: Analysis, family: Family, lang: str, t: Label) -> Figure:
+    """The matplotlib figure for one family (not yet saved)."""
+    # A fixed layout: constrained layout would draw every figure twice (half the cost).
+    fig = Figure(figsize=(7.4, 2.9))
+    ax = fig.add_axes((0.085, 0.15, 0.6, 0.8))  # resized to fit the legend by _make_room
+    splits: set[str] = set()
+    if family.kind == "per_class":
+        for m in family.metrics:
+            idx = m.class_index or 0
+            splits.update(_draw_metric(ax, analysis, m, class_colour(idx),
+                                       _label(t("plot.class", index=idx), lang)))
+        ax.set_ylabel(family.key)
+    else:
+        for i, m in enumerate(family.metrics):
+            label = m.base if len(family.metrics) > 1 else next(iter(m.series.values()))
+            if len(family.metrics) == 1 and len(m.series) > 1:
+                label = m.base
+            splits.update(_draw_metric(ax, analysis, m, class_colour(i), label))
+        ax.set_ylabel(family.metrics[0].base if len(family.metrics) == 1 else family.key)
+    if family.kind in ("loss", "per_class", "macro", "single"):
+        _decorate(ax, analysis, lang, t)
+    else:
+        ax.set_xlabel(_label(t("plot.epoch"), lang))
+    n = analysis.history.n_epochs
+    if n:
+        ax.set_xlim(0.5, n + 0.5)
+    handles, labels = ax.get_legend_handles_labels()
+    pairs = list(dict(zip(labels, handles, strict=True)).items())
+    extra = _style_handles(splits, lang, t)
+    legend = fig.legend([h for _, h in pairs] + [h for h, _ in extra],
+                        [_fit(lab) for lab, _ in pairs] + [lab for _, lab in extra],
+                        loc="upper right", bbox_to_anchor=(0.995, 0.97), frameon=False,
+                        borderaxespad=0.0)
+    _make_room(fig, ax, legend)
+    return fig
+
+
+LEGEND_CHARS = 44
+
+
+def _fit(label: str) -> str:
+    return label if len(label) <= LEGEND_CHARS else label[: LEGEND_CHARS - 1] + "…"
+
+
+def _make_room(fig: Figure, ax: Any, legend: Any) -> None:
+    """Shrink the axes so the legend (anchored at the right edge) sits beside, never over, them."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    width = legend.get_window_extent(renderer).width / fig.bbox.width
+    left = 0.085
+    right = max(left + 0.4, 0.995 - width - 0.025)
+    ax.set_position((left, 0.15, right - left, 0.8))
+
+
+def render_svg(fig: Figure) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
+    return buf.getvalue()
+
+
+def draw(analysis: Analysis, lang: str, t: Label) -> list[Plot]:
+    """Every family of ``analysis`` drawn as SVG, in catalog order."""
+    plots = []
+    with matplotlib.rc_context(style()):
+        for family in analysis.catalog.families:
+            fig = build_figure(analysis, family, lang, t)
+            plots.append(Plot(family, render_svg(fig)))
+            fig.clear()
+    return plots

@@ -1,0 +1,187 @@
+"""Turn an Analysis and its figures into report HTML through the Jinja2 templates.
+
+Templates get facts, not work: :func:`build_context` pre-computes every row
+and sentence; the template only loops and lays out. Autoescaping is always on
+(metric names are untrusted) and undefined names fail loudly.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import numpy as np
+
+from reporter.analysis import Analysis
+from reporter.assets import templates_dir, version
+from reporter.i18n import Messages, Text, messages
+from reporter.metrics import Family, Metric
+
+MAX_TEXT = 300
+
+
+@dataclass(frozen=True)
+class BestRow:
+    metric: str
+    direction: Text
+    train_value: float | None
+    train_epoch: float | None
+    val_value: float | None
+    val_epoch: float | None
+    final: float | None
+
+
+@dataclass(frozen=True)
+class ClassRow:
+    index: int
+    metric: str
+    val_value: float | None
+    val_epoch: float | None
+    final: float | None
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    title: Text
+    image: str
+    findings: list[Text] = field(default_factory=list)
+    class_rows: list[ClassRow] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ReportContext:
+    """Everything the report template shows, computed in Python."""
+
+    name: str
+    source: str
+    format: str
+    epochs: int
+    version: str
+    monitor: str | None
+    info: list[tuple[str, str]]
+    recommendation: Text
+    recommendation_kind: str
+    findings: list[Text]
+    warnings: list[Text]
+    best_rows: list[BestRow]
+    stopping: list[tuple[Text | str, str]]
+    sections: list[Section]
+
+
+def short(text: str, limit: int = MAX_TEXT) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _final(values: np.ndarray[Any, Any]) -> float | None:
+    finite = values[np.isfinite(values)]
+    return float(finite[-1]) if finite.size else None
+
+
+def _best_row(analysis: Analysis, metric: Metric, t: Messages) -> BestRow:
+    def best(name: str | None) -> tuple[float | None, float | None]:
+        b = analysis.bests.get(name) if name else None
+        return (b.value, b.epoch) if b else (None, None)
+
+    tv, te = best(metric.train)
+    vv, ve = best(metric.val)
+    final_name = metric.val or metric.train or next(iter(metric.series.values()))
+    return BestRow(short(metric.base, 80), t(f"dir.{metric.direction or 'unknown'}"), tv, te, vv,
+                   ve, _final(analysis.history[final_name].values))
+
+
+def family_title(family: Family, t: Messages) -> Text:
+    if family.kind in ("loss", "macro"):
+        return t(f"family.{family.kind}")
+    return t(f"family.{family.kind}", name=short(family.key, 80))
+
+
+def finding_text(f: Any, t: Messages) -> Text:
+    params = {k: short(v, 120) if isinstance(v, str) else v for k, v in f.params.items()}
+    return t(f.key, **params)
+
+
+def build_context(analysis: Analysis, image_urls: Sequence[str], t: Messages) -> ReportContext:
+    """Pre-compute every row and sentence of the report."""
+    h = analysis.history
+    rec = analysis.recommendation
+    metrics = list(dict.fromkeys(m for m in analysis.catalog.metrics.values()
+                                 if m.kind == "quality"))
+    rows = [_best_row(analysis, m, t) for m in metrics]
+    family_codes = {"per_class_summary"}
+    general = [finding_text(f, t) for f in analysis.findings if f.code not in family_codes]
+    sections = []
+    for family, url in zip(analysis.catalog.families, image_urls, strict=True):
+        fam_findings = [finding_text(f, t) for f in analysis.findings
+                        if f.code in family_codes and f.metric == family.key]
+        class_rows = []
+        if family.kind == "per_class":
+            for m in family.metrics:
+                r = _best_row(analysis, m, t)
+                class_rows.append(ClassRow(m.class_index or 0, short(m.val or m.base, 80),
+                                           r.val_value, r.val_epoch, r.final))
+        sections.append(Section(family.key, family_title(family, t), url, fam_findings,
+                                class_rows))
+    stopping: list[tuple[Text | str, str]] = []
+    s = analysis.stopping
+    if s is not None:
+        stopping = [
+            ("monitor", s.monitor), ("mode", s.mode), ("patience", str(s.patience)),
+            ("min_delta", f"{s.min_delta:g}"),
+            ("baseline", "None" if s.baseline is None else f"{s.baseline:g}"),
+            ("start_from_epoch", str(s.start_from_epoch)),
+            ("restore_best_weights", str(s.restore_best_weights)),
+            (t("es.stopped"), str(s.stopped_epoch + 1) if s.stop_fired else
+             t("es.not_fired").joined("both", " / ")),
+            (t("es.restored"), "—" if s.restored_from is None else str(s.restored_from + 1)),
+            (t("es.best_value"), "—" if s.best is None else f"{s.best:.6g}"),
+            (t("es.epochs_run"), str(s.epochs_run)),
+        ]
+    return ReportContext(
+        name=short(h.name, 200), source=short(str(h.source), 300), format=h.format,
+        epochs=h.n_epochs, version=version(), monitor=rec.monitor,
+        info=[(short(k, 60), short(v, 200)) for k, v in list(h.info.items())[:40]],
+        recommendation=t(rec.key, **rec.params), recommendation_kind=rec.kind,
+        findings=general,
+        warnings=[t(w.key, **{k: short(v, 120) if isinstance(v, str) else v
+                              for k, v in w.params.items()}) for w in analysis.warnings],
+        best_rows=rows, stopping=stopping, sections=sections)
+
+
+def _num(value: float | None) -> str:
+    if value is None or not math.isfinite(value):
+        return "—"
+    if value != 0 and (abs(value) >= 1e5 or abs(value) < 1e-3):
+        return f"{value:.3e}"
+    return f"{value:.4f}"
+
+
+def _epoch(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+@lru_cache(maxsize=4)
+def environment(folder: Path | None = None) -> jinja2.Environment:
+    """The Jinja2 environment over the templates folder: autoescape on, undefined fails."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(folder or templates_dir())),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["num"] = _num
+    env.filters["epoch"] = _epoch
+    return env
+
+
+def render_html(context: ReportContext, lang: str, template: str = "report.html.j2") -> str:
+    env = environment()
+    return env.get_template(template).render(r=context, lang=lang, t=messages())

@@ -1,0 +1,94 @@
+"""Turn an Analysis into the ``summary.json`` document written beside each PDF.
+
+Epoch numbers are 1-based as Keras prints them ("Epoch 1/30"); every
+``*_index`` field is the 0-based position in the series. Non-finite numbers
+become ``null``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from reporter.analysis import Analysis
+from reporter.assets import version
+from reporter.config import Options
+from reporter.i18n import Messages, Text
+from reporter.render import finding_text
+
+SCHEMA = 1
+
+
+def _num(value: float | None) -> float | None:
+    return None if value is None or not math.isfinite(value) else float(value)
+
+
+def _text(text: Text) -> dict[str, str]:
+    return {"ko": text.ko, "en": text.en}
+
+
+def _epoch(index: int | None) -> int | None:
+    return None if index is None else index + 1
+
+
+def build_summary(analysis: Analysis, options: Options, t: Messages) -> dict[str, Any]:
+    h = analysis.history
+    metrics: dict[str, Any] = {}
+    for name, b in analysis.bests.items():
+        metrics[name] = {"best_epoch": int(b.epoch) if float(b.epoch).is_integer() else b.epoch,
+                         "best_index": b.index, "best_value": _num(b.value), "mode": b.mode}
+    s = analysis.stopping
+    stopping = None
+    if s is not None:
+        stopping = {
+            "monitor": s.monitor, "mode": s.mode, "patience": s.patience,
+            "min_delta": s.min_delta, "baseline": s.baseline,
+            "start_from_epoch": s.start_from_epoch,
+            "restore_best_weights": s.restore_best_weights, "stop_fired": s.stop_fired,
+            "stopped_epoch": _epoch(s.stopped_epoch) if s.stop_fired else None,
+            "stopped_index": s.stopped_epoch if s.stop_fired else None,
+            "restored_epoch": _epoch(s.restored_from), "restored_index": s.restored_from,
+            "epochs_run": s.epochs_run, "best_value": _num(s.best),
+        }
+    rec = analysis.recommendation
+    return {
+        "schema": SCHEMA,
+        "tool": {"name": "reporter", "version": version()},
+        "run": h.name,
+        "source": str(h.source),
+        "format": h.format,
+        "epochs": h.n_epochs,
+        "info": dict(h.info),
+        "options": options.fingerprint(),
+        "monitor": rec.monitor,
+        "metrics": metrics,
+        "early_stopping": stopping,
+        "recommendation": {
+            "kind": rec.kind, "monitor": rec.monitor, "mode": rec.mode,
+            "stop_epoch": _epoch(rec.stop_index), "stop_index": rec.stop_index,
+            "keep_epoch": _epoch(rec.keep_index), "keep_index": rec.keep_index,
+            "keep_value": _num(rec.keep_value), "epochs_saved": rec.epochs_saved,
+            "text": _text(t(rec.key, **rec.params)),
+        },
+        "findings": [dict(f.as_dict(), text=_text(finding_text(f, t))) for f in analysis.findings],
+        "warnings": [{"key": w.key, "facts": dict(w.params), "text": _text(t(w.key, **w.params))}
+                     for w in analysis.warnings],
+        "families": [{"key": f.key, "kind": f.kind, "series": f.series_names}
+                     for f in analysis.catalog.families],
+        "unknown_direction": list(analysis.catalog.unknown_direction),
+    }
+
+
+def dumps(summary: dict[str, Any]) -> bytes:
+    def clean(o: Any) -> Any:
+        if isinstance(o, float):
+            return o if math.isfinite(o) else None
+        if isinstance(o, dict):
+            return {k: clean(v) for k, v in o.items()}
+        if isinstance(o, list | tuple):
+            return [clean(v) for v in o]
+        return o
+
+    return (json.dumps(clean(summary), ensure_ascii=False, indent=2, allow_nan=False)
+            + "\n").encode("utf-8")
