@@ -80,10 +80,13 @@ def write_report(history: History, options: Options, folder: Path) -> ReportResu
     analysis, pdf, summary, warnings, pages = render_report(history, options)
     for message in warnings:
         log.warning("%s: %s", history.source, message)
-    folder.mkdir(parents=True, exist_ok=True)
     summary_path, pdf_path = folder / "summary.json", folder / "report.pdf"
-    atomic_write(summary_path, summary)
     atomic_write(pdf_path, pdf)
+    try:
+        atomic_write(summary_path, summary)
+    except BaseException:
+        pdf_path.unlink(missing_ok=True)  # both or neither
+        raise
     return ReportResult(history.name, folder, pdf_path, summary_path, pages, analysis, warnings)
 
 

@@ -28,6 +28,7 @@ MAX_TEXT = 300
 @dataclass(frozen=True)
 class BestRow:
     metric: str
+    series: str
     direction: Text
     train_value: float | None
     train_epoch: float | None
@@ -91,8 +92,10 @@ def _best_row(analysis: Analysis, metric: Metric, t: Messages) -> BestRow:
     tv, te = best(metric.train)
     vv, ve = best(metric.val)
     final_name = metric.val or metric.train or next(iter(metric.series.values()))
-    return BestRow(short(metric.base, 80), t(f"dir.{metric.direction or 'unknown'}"), tv, te, vv,
-                   ve, _final(analysis.history[final_name].values))
+    names = " · ".join(short(n, 60) for n in metric.series.values())
+    return BestRow(short(metric.base, 80), "" if names == metric.base else names,
+                   t(f"dir.{metric.direction or 'unknown'}"), tv, te, vv, ve,
+                   _final(analysis.history[final_name].values))
 
 
 def family_title(family: Family, t: Messages) -> Text:

@@ -72,3 +72,10 @@ def seed6_report(tmp_path_factory: pytest.TempPathFactory) -> Rendered:
     """The user's own run 6, reconstructed from their plots (needs ../shared)."""
     path = need(SEED / "6_NLP_MLP_Regularized_L2_BM.json")
     return render_one(path, tmp_path_factory.mktemp("seed6"))
+
+
+def squash_text(text: str) -> str:
+    """Text without whitespace, for comparing PDF extraction (which re-wraps lines)."""
+    import re
+
+    return re.sub(r"\s+", "", text)

@@ -8,6 +8,7 @@ Readers are chosen by sniffing the content, not trusting the extension; a
 from __future__ import annotations
 
 import os
+import pickletools
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,11 +43,19 @@ def _first_text(data: bytes) -> bytes:
     return data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
 
 
+_PICKLE_SUFFIXES = {".pkl", ".pickle", ".p", ".pk", ".pck"}
+_OPCODE_BYTES = {op.code.encode("latin-1") for op in pickletools.opcodes}
+
+
 def _looks_pickle(data: bytes, path: str) -> bool:
     if data[:1] == b"\x80" and data[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
         return True
-    # Protocol 0/1 pickles start with MARK/EMPTY_DICT/EMPTY_LIST and end with STOP.
-    return data[:1] in (b"(", b"}", b"]") and data.rstrip()[-1:] == b"."
+    if _looks_json(data, path):
+        return False
+    if Path(path).suffix.lower() in _PICKLE_SUFFIXES:
+        return True
+    # Protocol 0/1 pickles start with an opcode and end with STOP.
+    return data[:1] in _OPCODE_BYTES and data.rstrip(b"\r\n")[-1:] == b"."
 
 
 def _looks_json(data: bytes, path: str) -> bool:

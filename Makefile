@@ -1,0 +1,38 @@
+# One entry point for everything; `make help` lists the targets.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+
+.DEFAULT_GOAL := help
+.PHONY: help setup report test bench lint histories clean
+
+help: ## Show the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test,dev]'
+	rm -f $(VENV)/.installed-* && touch $@
+
+setup: $(STAMP) ## Create .venv and install reporter with its test tools
+
+report: $(STAMP) ## Set up, then write out/<run>/report.pdf + summary.json for every file in histories/
+	$(BIN)/reporter report -o out
+
+test: $(STAMP) ## Set up, then run the whole test suite
+	$(BIN)/python -m pytest
+
+bench: $(STAMP) ## Measure speed and memory against ../shared/bench/floor.py (prints ratios)
+	$(BIN)/python benchmarks/run.py
+
+lint: $(STAMP) ## ruff and mypy
+	$(BIN)/ruff check reporter tests scripts benchmarks
+	$(BIN)/mypy
+
+histories: $(STAMP) ## Regenerate histories/ from scripts/make_histories.py
+	$(BIN)/python scripts/make_histories.py
+
+clean: ## Remove generated reports and caches (keeps .venv)
+	rm -rf out/*/ .pytest_cache .mypy_cache .ruff_cache build dist
