@@ -1,0 +1,88 @@
+"""Turn repeated, interleaved runs of reporter and the hand-written floor into speed/memory ratios.
+
+    python benchmarks/run.py [--repeat N] [SUITE ...]
+
+Suites:
+  report   `reporter report` on the seed-shaped example history vs
+           ../shared/bench/floor.py --fmt svg (targets: time and peak RSS <= 1.2x the floor)
+
+Each command runs in a fresh process; wall time and the child's peak RSS
+(``wait4``) are recorded; runs of the two sides alternate so machine noise hits
+both alike. Medians are printed, then the ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("REPORTER_SHARED", ROOT.parent / "shared"))
+FLOOR = SHARED / "bench" / "floor.py"
+
+
+def measure(cmd: list[str], cwd: Path) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MiB) of one child process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        err = proc.stderr.read().decode() if proc.stderr else ""
+        raise SystemExit(f"command failed: {' '.join(cmd)}\n{err}")
+    return wall, usage.ru_maxrss / 1024
+
+
+def compare(label: str, ours: list[str], floor: list[str], repeat: int, cwd: Path,
+            targets: tuple[float, float]) -> dict[str, float]:
+    measure(ours, cwd), measure(floor, cwd)  # warm the file cache
+    a: list[tuple[float, float]] = []
+    b: list[tuple[float, float]] = []
+    for _ in range(repeat):
+        a.append(measure(ours, cwd))
+        b.append(measure(floor, cwd))
+    t_a, m_a = statistics.median(x[0] for x in a), statistics.median(x[1] for x in a)
+    t_b, m_b = statistics.median(x[0] for x in b), statistics.median(x[1] for x in b)
+    print(f"\n== {label} (median of {repeat})")
+    print(f"  reporter : {t_a:6.2f} s  {m_a:6.1f} MiB")
+    print(f"  floor    : {t_b:6.2f} s  {m_b:6.1f} MiB")
+    print(f"  ratio    : time {t_a / t_b:.2f}x (target <= {targets[0]}x)   "
+          f"memory {m_a / m_b:.2f}x (target <= {targets[1]}x)")
+    return {"time_ratio": t_a / t_b, "memory_ratio": m_a / m_b}
+
+
+def suite_report(repeat: int) -> None:
+    if not FLOOR.exists():
+        raise SystemExit(f"{FLOOR} is missing: the floor lives in ../shared/bench")
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        ours = [sys.executable, "-m", "reporter", "report", str(ROOT / "histories" / "0_baseline.pkl"),
+                "-o", str(work / "out"), "-q"]
+        floor = [sys.executable, str(FLOOR), "--fmt", "svg", "--out", str(work / "floor.pdf")]
+        compare("report: seed-shaped history, 30 epochs x 5 classes", ours, floor, repeat, work,
+                (1.2, 1.2))
+
+
+SUITES = {"report": suite_report}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("suites", nargs="*", metavar="SUITE", help=", ".join(SUITES))
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    unknown = [s for s in args.suites if s not in SUITES]
+    if unknown:
+        parser.error(f"unknown suite(s): {', '.join(unknown)} (known: {', '.join(SUITES)})")
+    for name in args.suites or SUITES:
+        SUITES[name](args.repeat)
+
+
+if __name__ == "__main__":
+    main()
