@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from reporter.analysis import Analysis
+from reporter.analysis.criteria import TENSORBOARD_WEIGHT
 from reporter.assets import font_files
 from reporter.i18n import Text
 from reporter.metrics import Family, Metric
@@ -102,6 +103,11 @@ def _draw_metric(ax: Any, analysis: Analysis, metric: Metric, colour: str, label
         ls, lw, alpha = SPLIT_STYLE[split]
         ax.plot(s.x, s.values, ls=ls, lw=lw, alpha=alpha, color=colour,
                 label=label if not drawn else "_nolegend_", gid=f"series:{name}")
+        smooth = analysis.smoothed.get(name)
+        if smooth is not None:
+            # TensorBoard style: the smoothed curve behind, the raw curve on top of it
+            ax.plot(s.x, smooth, ls="-", lw=3.2, alpha=0.28, color=colour, zorder=1.5,
+                    label="_nolegend_", gid=f"smoothed:{name}")
         best = analysis.bests.get(name)
         if best is not None and split == "val":
             ax.plot([best.epoch], [best.value], marker="o", ms=5, color=colour, mec="white",
@@ -124,6 +130,15 @@ def _decorate(ax: Any, analysis: Analysis, lang: str, t: Label) -> None:
     for w in analysis.windows:
         ax.axvspan(w.start_index + 0.5, w.end_index + 1.5, color=WINDOW_COLOUR, alpha=0.10,
                    lw=0, label=_label(t("plot.window"), lang), gid="window")
+    for i, d in enumerate(analysis.lr_drops):
+        ax.axvline(d.index + 1, color="#7f8c8d", ls="-.", lw=0.9, alpha=0.8,
+                   label=_label(t("plot.lr_drop"), lang) if i == 0 else "_nolegend_",
+                   gid=f"lr_drop:{d.index + 1}")
+    if analysis.smoothed:
+        from matplotlib.lines import Line2D
+
+        ax.add_line(Line2D([], [], lw=3.2, alpha=0.28, color="#444",
+                           label=_label(t("plot.smoothed", weight=TENSORBOARD_WEIGHT), lang)))
     if rec.keep_index is not None:
         ax.axvline(rec.keep_index + 1, color=KEEP_COLOUR, ls=":", lw=1.3,
                    label=f"{_label(t('plot.keep'), lang)}: {rec.keep_index + 1}", gid="keep")

@@ -56,6 +56,22 @@ class Section:
 
 
 @dataclass(frozen=True)
+class PolicyRow:
+    name: str
+    stop_epoch: str
+    keep_epoch: str
+    value: float | None
+    reason: Text
+
+
+@dataclass(frozen=True)
+class CriterionRow:
+    name: str
+    epoch: str
+    value: float | None
+
+
+@dataclass(frozen=True)
 class ReportContext:
     """Everything the report template shows, computed in Python."""
 
@@ -68,10 +84,16 @@ class ReportContext:
     info: list[tuple[str, str]]
     recommendation: Text
     recommendation_kind: str
+    confidence: Text
+    doubts: list[Text]
     findings: list[Text]
     warnings: list[Text]
     best_rows: list[BestRow]
     stopping: list[tuple[Text | str, str]]
+    policies: list[PolicyRow]
+    criteria: list[CriterionRow]
+    criteria_summary: Text | None
+    criteria_note: Text
     sections: list[Section]
 
 
@@ -145,15 +167,37 @@ def build_context(analysis: Analysis, image_urls: Sequence[str], t: Messages) ->
             (t("es.best_value"), "—" if s.best is None else f"{s.best:.6g}"),
             (t("es.epochs_run"), str(s.epochs_run)),
         ]
+    policies = [
+        PolicyRow({"keras": "Keras EarlyStopping", "lightning": "Lightning EarlyStopping",
+                   "huggingface": "Hugging Face EarlyStoppingCallback"}.get(p.policy, p.policy),
+                  "—" if p.stop_index is None else str(p.stop_index + 1),
+                  "—" if p.keep_index is None else str(p.keep_index + 1), p.best,
+                  t(f"reason.{p.reason or 'none'}"))
+        for p in analysis.policies]
+    criteria = [CriterionRow(c.name, "—" if c.index is None else str(c.index + 1), c.value)
+                for c in analysis.criteria]
+    fired = [c for c in analysis.criteria if c.index is not None]
+    first = min(fired, key=lambda c: c.index or 0) if fired else None
+    summary_text = (t("crit.first", name=first.name, epoch=(first.index or 0) + 1) if first
+                    else t("crit.none") if analysis.criteria else None)
     return ReportContext(
         name=short(h.name, 200), source=short(str(h.source), 300), format=h.format,
         epochs=h.n_epochs, version=version(), monitor=rec.monitor,
         info=[(short(k, 60), short(v, 200)) for k, v in list(h.info.items())[:40]],
         recommendation=t(rec.key, **rec.params), recommendation_kind=rec.kind,
+        confidence=_confidence(rec.confidence, t),
+        doubts=[t(f"doubt.{d}") for d in rec.doubts],
         findings=general,
         warnings=[t(w.key, **{k: short(v, 120) if isinstance(v, str) else v
                               for k, v in w.params.items()}) for w in analysis.warnings],
-        best_rows=rows, stopping=stopping, sections=sections)
+        best_rows=rows, stopping=stopping, policies=policies, criteria=criteria,
+        criteria_summary=summary_text, criteria_note=t("crit.note", k=5), sections=sections)
+
+
+def _confidence(level: str, t: Messages) -> Text:
+    """"신뢰도: 높음" / "Confidence: high": each language gets its own word for the level."""
+    word = t(f"confidence.{level}")
+    return Text(t("rec.confidence", level=word.ko).ko, t("rec.confidence", level=word.en).en)
 
 
 def _num(value: float | None) -> str:

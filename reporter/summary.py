@@ -12,6 +12,7 @@ import math
 from typing import Any
 
 from reporter.analysis import Analysis
+from reporter.analysis.criteria import TENSORBOARD_WEIGHT
 from reporter.assets import version
 from reporter.config import Options
 from reporter.i18n import Messages, Text
@@ -69,8 +70,19 @@ def build_summary(analysis: Analysis, options: Options, t: Messages) -> dict[str
             "stop_epoch": _epoch(rec.stop_index), "stop_index": rec.stop_index,
             "keep_epoch": _epoch(rec.keep_index), "keep_index": rec.keep_index,
             "keep_value": _num(rec.keep_value), "epochs_saved": rec.epochs_saved,
+            "compute_saved_pct": _num(100.0 * rec.epochs_saved / rec.epochs_run)
+            if rec.epochs_run else None,
+            "confidence": rec.confidence, "doubts": list(rec.doubts),
             "text": _text(t(rec.key, **rec.params)),
         },
+        "policies": [dict(p.as_dict(),
+                          stop_epoch=_epoch(p.stop_index), keep_epoch=_epoch(p.keep_index))
+                     for p in analysis.policies],
+        "criteria": [dict(c.as_dict(), epoch=_epoch(c.index)) for c in analysis.criteria],
+        "smoothing": {"method": "tensorboard_ema", "weight": TENSORBOARD_WEIGHT,
+                      "series": sorted(analysis.smoothed)},
+        "lr_drops": [{"series": d.series, "epoch": d.index + 1, "index": d.index,
+                      "before": d.before, "after": d.after} for d in analysis.lr_drops],
         "findings": [dict(f.as_dict(), text=_text(finding_text(f, t))) for f in analysis.findings],
         "warnings": [{"key": w.key, "facts": dict(w.params), "text": _text(t(w.key, **w.params))}
                      for w in analysis.warnings],

@@ -74,9 +74,11 @@ def test_recommendation_kinds() -> None:
     u = [1.0, 0.5, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65]
     a = analyze(run(loss=falling[:10], val_loss=u))
     r = a.recommendation
-    assert (r.kind, r.keep_index, r.stop_index) == ("stop", 2, 2 + default_patience(10))
+    # the smoothed curve (TensorBoard EMA) bottoms out one epoch after the raw one
+    assert (r.kind, r.keep_index, r.stop_index) == ("stop", 2, 3 + default_patience(10))
     assert r.epochs_saved == 10 - (r.stop_index + 1)
-    assert r.key == "rec.stop_train_improving"
+    assert r.key == "rec.stop_train_improving" and r.confidence == "high"
+    assert a.stopping is not None and a.stopping.stopped_epoch == 2 + default_patience(10)
 
     a = analyze(run(loss=falling))
     assert a.recommendation.kind == "no_validation"

@@ -11,13 +11,16 @@ from reporter.errors import RenderError
 from reporter.i18n import Messages, messages, placeholders
 
 ROOT = Path(__file__).resolve().parent.parent
-SECTIONS = "report|label|section|family|col|dir|es|plot|rec|finding|warn"
+SECTIONS = "report|label|section|family|col|dir|es|plot|rec|finding|warn|reason|crit|confidence|doubt"
 LITERAL = re.compile(rf"""["']((?:{SECTIONS})\.[a-z_]+)["']""")
 FILE_NAMES = {"report.css", "report.pdf", "report.html", "report.json"}
 DYNAMIC = {  # keys built from a prefix and a closed set of values
     "dir.": ["min", "max", "unknown"],
     "family.": ["loss", "per_class", "macro", "single", "schedule", "diagnostic"],
     "plot.": ["train", "val", "test"],
+    "confidence.": ["high", "medium", "low"],
+    "doubt.": ["late_recovery", "policies_disagree", "conflicting_metrics", "noisy", "divergence"],
+    "reason.": ["patience", "not_finite", "stopping_threshold", "divergence_threshold", "none"],
 }
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
 

@@ -98,9 +98,22 @@ def test_summary_numbers_equal_an_independent_computation(baseline_report: Rende
     assert es["patience"] == 3 and es["monitor"] == "val_loss"
     assert (es["stopped_index"], es["restored_index"]) == (stopped, best_epoch)
     assert (es["stopped_epoch"], es["restored_epoch"]) == (stopped + 1, best_epoch + 1)
+    # the consensus, by hand: TensorBoard's debiased EMA (0.6), the first epoch after which the
+    # smoothed curve never improves by more than the raw curve's median step, + patience
+    smooth, last = [], 0.0
+    for i, value in enumerate(val, start=1):
+        last = 0.6 * last + 0.4 * value
+        smooth.append(last / (1 - 0.6**i))
+    step = float(np.median(np.abs(np.diff(val))))
+    since = next(i for i in range(30) if all(smooth[i] - later <= step for later in smooth[i + 1:]))
+    stop = since + 3
+    keep = int(np.argmin(val[: stop + 1]))
     rec = s["recommendation"]
-    assert (rec["stop_epoch"], rec["keep_epoch"]) == (stopped + 1, best_epoch + 1)
-    assert rec["epochs_saved"] == 30 - (stopped + 1)
+    assert (rec["stop_epoch"], rec["keep_epoch"]) == (stop + 1, keep + 1)
+    assert rec["epochs_saved"] == 30 - (stop + 1)
+    assert rec["compute_saved_pct"] == pytest.approx(100 * (30 - (stop + 1)) / 30)
+    policies = {p["policy"]: p for p in s["policies"]}
+    assert policies["keras"]["stop_index"] == stopped and policies["keras"]["keep_index"] == best_epoch
 
 
 def test_pages_render_and_are_a4(baseline_report: Rendered) -> None:

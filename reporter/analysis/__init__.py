@@ -13,14 +13,26 @@ from typing import Any, Literal
 
 import numpy as np
 
+from reporter.analysis.criteria import Criterion, prechelt, tensorboard_smooth
 from reporter.analysis.curves import (
+    LrDrop,
     Overfitting,
     Window,
     degradation_windows,
     divergence,
+    lr_drops,
+    noise_scale,
     overfitting_onset,
 )
-from reporter.analysis.stopping import StopDecision, keras_auto_mode, keras_early_stopping
+from reporter.analysis.stopping import (
+    PolicyDecision,
+    StopDecision,
+    hf_early_stopping,
+    keras_auto_mode,
+    keras_early_stopping,
+    keras_policy,
+    lightning_early_stopping,
+)
 from reporter.config import Options, default_patience
 from reporter.errors import ConfigError, HistoryError
 from reporter.history.model import History, Note, note
@@ -28,6 +40,9 @@ from reporter.metrics import Catalog, Direction, discover
 
 __all__ = [
     "Analysis",
+    "PolicyDecision",
+    "hf_early_stopping",
+    "lightning_early_stopping",
     "Best",
     "Finding",
     "Recommendation",
@@ -66,11 +81,16 @@ class Finding:
 
 
 RecommendationKind = Literal["stop", "keep_best", "continue", "no_validation", "diverged"]
+Confidence = Literal["high", "medium", "low"]
 
 
 @dataclass(frozen=True)
 class Recommendation:
-    """Which epoch to stop at and which checkpoint to keep (0-based indices), and why."""
+    """The consensus: which epoch to stop at and which checkpoint to keep (0-based), and why.
+
+    ``key``/``params`` give the sentence; ``confidence`` comes with the facts that lowered
+    it (``doubts``: codes such as ``late_recovery``, ``policies_disagree``, ``noisy``).
+    """
 
     kind: RecommendationKind
     monitor: str | None
@@ -82,6 +102,8 @@ class Recommendation:
     patience: int | None
     key: str
     params: Mapping[str, Any]
+    confidence: Confidence = "high"
+    doubts: tuple[str, ...] = ()
 
     @property
     def epochs_saved(self) -> int:
@@ -103,6 +125,10 @@ class Analysis:
     recommendation: Recommendation
     findings: tuple[Finding, ...]
     warnings: tuple[Note, ...]
+    policies: tuple[PolicyDecision, ...] = ()
+    criteria: tuple[Criterion, ...] = ()
+    smoothed: Mapping[str, Any] = field(default_factory=dict)
+    lr_drops: tuple[LrDrop, ...] = ()
 
 
 def best_of(name: str, values: np.ndarray[Any, Any], x: np.ndarray[Any, Any],
@@ -166,8 +192,12 @@ def analyze(history: History, options: Options | None = None,
     monitor = _choose_monitor(history, catalog, options)
     stopping: StopDecision | None = None
     overfit: Overfitting | None = None
+    policies: list[PolicyDecision] = []
+    criteria: list[Criterion] = []
+    smoothed: dict[str, Any] = {}
     patience = options.patience if options.patience is not None else default_patience(n)
     mode: Direction | None = None
+    train: str | None = None
     if monitor is not None:
         if options.mode != "auto":
             mode = options.mode
@@ -177,87 +207,309 @@ def analyze(history: History, options: Options | None = None,
                 raise ConfigError(f"cannot tell whether {monitor!r} should go down or up; "
                                   "pass --mode min or --mode max")
         values = history[monitor].values
+        smoothed[monitor] = tensorboard_smooth(values)
         stopping = keras_early_stopping(
             values.tolist(), monitor=monitor, min_delta=options.min_delta, patience=patience,
             mode=mode, baseline=options.baseline, restore_best_weights=True,
             start_from_epoch=options.start_from_epoch)
+        policies = [
+            keras_policy(values.tolist(), monitor, mode, patience, options.min_delta,
+                         options.baseline, options.start_from_epoch),
+            lightning_early_stopping(values.tolist(), monitor, options.min_delta, patience, mode),
+            hf_early_stopping(values.tolist(), monitor, patience, options.min_delta,
+                              greater_is_better=mode == "max"),
+        ]
         train = _train_twin(catalog, monitor)
-        if mode == "min" and train is not None:
-            overfit = overfitting_onset(values, history[train].values)
+        train_values = history[train].values if train is not None else None
+        if mode == "min" and train_values is not None:
+            overfit = overfitting_onset(values, train_values)
+        if mode == "min":
+            criteria = prechelt(values, train_values)
 
     windows = degradation_windows(history, catalog)
     diverged = divergence(history, catalog)
-    recommendation = _recommend(history, catalog, monitor, mode, stopping, patience, diverged)
+    drops = lr_drops(history, catalog)
+    recommendation, situations = _recommend(history, catalog, monitor, mode, train, stopping,
+                                            patience, options.min_delta, diverged, smoothed)
 
     if diverged is not None:
         findings.append(diverged)
     if monitor is None:
         findings.append(Finding("no_validation", "finding.no_validation", {}))
+    findings.extend(situations)
     if overfit is not None and monitor is not None:
-        train_name = _train_twin(catalog, monitor) or ""
         findings.append(Finding(
             "overfitting_onset", "finding.overfitting_onset",
-            {"monitor": monitor, "train": train_name, "best_epoch": overfit.best_index + 1,
+            {"monitor": monitor, "train": train or "", "best_epoch": overfit.best_index + 1,
              "onset_epoch": overfit.onset_index + 1, "gl": overfit.gl,
              "train_change": overfit.train_change_pct},
             metric=monitor, epochs=(overfit.best_index + 1, overfit.onset_index + 1)))
-    for w in windows:
+    for w in sorted(windows, key=lambda w: -w.severity)[:3]:
         findings.append(Finding(
             "degradation_window", "finding.degradation_window",
             {"start": w.start_index + 1, "end": w.end_index + 1, "worse": w.n_worse,
              "span": str(w.start_index + 1) if w.start_index == w.end_index
              else f"{w.start_index + 1}–{w.end_index + 1}",
-             "total": w.n_metrics, "metrics": ", ".join(w.worst_metrics)},
+             "total": w.n_metrics, "metrics": ", ".join(w.worst_metrics),
+             "severity": w.severity},
             epochs=tuple(range(w.start_index + 1, w.end_index + 2))))
-    if recommendation.kind == "continue" and monitor is not None:
-        findings.append(Finding(
-            "still_improving", "finding.still_improving",
-            {"monitor": monitor, "epoch": n, "value": recommendation.keep_value},
-            metric=monitor, epochs=(n,)))
-    findings.extend(_family_findings(history, catalog, bests))
+    if drops:
+        findings.append(_lr_finding(drops, history, monitor, mode, patience))
+    findings.extend(_learning_findings(history, catalog, monitor, train))
+    findings.extend(_family_findings(history, catalog, bests, recommendation))
     return Analysis(history, catalog, bests, stopping, overfit, tuple(windows), recommendation,
-                    tuple(findings), tuple(dict.fromkeys(warnings)))
+                    tuple(findings), tuple(dict.fromkeys(warnings)), tuple(policies),
+                    tuple(criteria), smoothed, tuple(drops))
+
+
+def plateau_start(smooth: np.ndarray[Any, Any], mode: Direction, threshold: float) -> int:
+    """First index after which no later value improves on it by more than ``threshold``."""
+    sign = 1.0 if mode == "min" else -1.0
+    v = sign * smooth
+    finite = np.isfinite(v)
+    later_best = np.full(v.shape, np.inf)
+    running = np.inf
+    for i in range(v.shape[0] - 1, -1, -1):
+        later_best[i] = running
+        if finite[i]:
+            running = min(running, v[i])
+    for i in range(v.shape[0]):
+        if finite[i] and v[i] - later_best[i] <= threshold:
+            return i
+    return v.shape[0] - 1
+
+
+def _better(a: float, b: float, mode: Direction) -> bool:
+    return a < b if mode == "min" else a > b
+
+
+def _argbest(values: np.ndarray[Any, Any], mode: Direction, upto: int | None = None) -> int | None:
+    v = values[: (upto + 1) if upto is not None else None]
+    finite = np.isfinite(v)
+    if not finite.any():
+        return None
+    masked = np.where(finite, v, np.inf if mode == "min" else -np.inf)
+    return int(np.argmin(masked) if mode == "min" else np.argmax(masked))
 
 
 def _recommend(history: History, catalog: Catalog, monitor: str | None, mode: Direction | None,
-               stopping: StopDecision | None, patience: int,
-               diverged: Finding | None) -> Recommendation:
+               train: str | None, stopping: StopDecision | None, patience: int,
+               min_delta: float, diverged: Finding | None,
+               smoothed: Mapping[str, Any]) -> tuple[Recommendation, list[Finding]]:
+    """One recommendation from the raw and smoothed monitor, the Keras replay and the run's shape.
+
+    The stop point is where a patient early-stopping callback would have fired on the
+    TensorBoard-smoothed monitor (so one noisy epoch does not decide): ``patience`` epochs
+    after the smoothed curve last improved by more than ``min_delta``. The checkpoint is the
+    best raw epoch up to that point, as ``restore_best_weights`` would keep it.
+    """
     n = history.n_epochs
-    if monitor is None or stopping is None or stopping.best is None:
-        return Recommendation("no_validation", monitor, mode, None, None, None, n, None,
-                              "rec.no_validation", {})
-    keep = stopping.restored_from if stopping.restored_from is not None else stopping.best_epoch
-    value = float(history[monitor].values[keep])
-    base = {"monitor": monitor, "keep_epoch": keep + 1, "value": value, "patience": patience,
-            "epochs": n}
-    train = _train_twin(catalog, monitor)
-    if stopping.stop_fired:
-        stop = stopping.stopped_epoch
-        facts = dict(base, stop_epoch=stop + 1, saved=n - (stop + 1),
-                     saved_pct=100.0 * (n - (stop + 1)) / n if n else 0.0)
+    situations: list[Finding] = []
+    if monitor is None or mode is None or stopping is None or stopping.best is None:
+        return (Recommendation("no_validation", monitor, mode, None, None, None, n, None,
+                               "rec.no_validation", {}), situations)
+    v = history[monitor].values
+    s = smoothed[monitor]
+    doubts: list[str] = []
+    base: dict[str, Any] = {"monitor": monitor, "patience": patience, "epochs": n,
+                            "min_delta": min_delta}
+
+    if diverged is not None and diverged.metric in (monitor, train):
+        bad = diverged.epochs[0] - 1
+        keep = _argbest(v, mode, max(bad - 1, 0))
+        if keep is None:
+            keep = 0
+        params = dict(base, keep_epoch=keep + 1, value=float(v[keep]), stop_epoch=bad + 1,
+                      metric=diverged.metric, saved=n - (bad + 1),
+                      saved_pct=100.0 * (n - (bad + 1)) / n)
+        return (Recommendation("diverged", monitor, mode, bad, keep, float(v[keep]), n, patience,
+                               "rec.diverged", params, "medium", ("divergence",)), situations)
+
+    # The smoothed curve has converged at the first epoch after which it never gets better
+    # by more than the raw curve's usual epoch-to-epoch change (or min_delta, if larger):
+    # drifting along a noisy plateau is not progress.
+    threshold = max(abs(min_delta), noise_scale(v))
+    smooth_best = plateau_start(s, mode, threshold)
+    raw_best = _argbest(v, mode)
+    assert raw_best is not None
+    if smooth_best >= n - 2 or raw_best >= n - 1:
+        keep = raw_best
+        rec = Recommendation("continue", monitor, mode, None, keep, float(v[keep]), n, patience,
+                             "rec.continue", dict(base, last_epoch=n, keep_epoch=keep + 1,
+                                                  value=float(v[keep])))
+        situations.append(Finding("still_improving", "finding.still_improving",
+                                  {"monitor": monitor, "epoch": n, "value": float(v[-1])},
+                                  metric=monitor, epochs=(n,)))
+        return rec, situations
+
+    stop = smooth_best + patience
+    if stop > n - 1:
+        keep = raw_best
+        rec_kind: RecommendationKind = "keep_best"
+        stop_index: int | None = None
+        key = "rec.keep_best"
+        params = dict(base, keep_epoch=keep + 1, value=float(v[keep]), since_epoch=smooth_best + 1)
+    else:
+        keep = _argbest(v, mode, stop) or 0
+        rec_kind, stop_index = "stop", stop
+        params = dict(base, keep_epoch=keep + 1, value=float(v[keep]), stop_epoch=stop + 1,
+                      since_epoch=smooth_best + 1, quiet=stop - smooth_best, threshold=threshold,
+                      saved=n - (stop + 1), saved_pct=100.0 * (n - (stop + 1)) / n)
         key = "rec.stop"
         if train is not None:
             tv = history[train].values
-            if np.isfinite(tv[keep]) and np.isfinite(tv[stop]) and tv[keep] != 0:
-                change = 100.0 * (tv[stop] - tv[keep]) / abs(tv[keep])
-                facts["train"] = train
-                facts["train_change"] = change
+            a, b = tv[smooth_best], tv[stop]
+            if np.isfinite(a) and np.isfinite(b) and a != 0:
+                change = 100.0 * (b - a) / abs(a)
                 tmode = catalog.metric(train).direction or "min"
                 better = change < 0 if tmode == "min" else change > 0
+                params.update(train=train, train_change=change)
                 key = "rec.stop_train_improving" if better else "rec.stop_train_worsening"
-        kind: RecommendationKind = "diverged" if diverged is not None else "stop"
-        return Recommendation(kind, monitor, mode, stop, keep, value, n, patience, key, facts)
-    if keep >= n - 2:  # the monitor improved in the last two epochs: not converged yet
-        return Recommendation("continue", monitor, mode, None, n - 1,
-                              float(history[monitor].values[n - 1]), n, patience, "rec.continue",
-                              dict(base, last_epoch=n))
-    return Recommendation("keep_best", monitor, mode, None, keep, value, n, patience,
-                          "rec.keep_best", base)
+
+    # What the plain callback would have done, and what it would have missed.
+    if stopping.stop_fired and stopping.restored_from is not None:
+        k_stop, k_keep = stopping.stopped_epoch, stopping.restored_from
+        later = _argbest(v[k_stop + 1:], mode) if k_stop + 1 < n else None
+        if later is not None:
+            j = k_stop + 1 + later
+            gain = abs(float(v[j]) - float(v[k_keep]))
+            scale = noise_scale(v)
+            if _better(float(v[j]), float(v[k_keep]), mode) and gain > max(scale, abs(min_delta)) \
+                    and gain > 0.05 * abs(float(v[k_keep])):
+                situations.append(Finding(
+                    "late_recovery", "finding.late_recovery",
+                    {"monitor": monitor, "patience": patience, "keras_stop": k_stop + 1,
+                     "keras_keep": k_keep + 1, "keras_value": float(v[k_keep]),
+                     "later_epoch": j + 1, "later_value": float(v[j]),
+                     "gain_pct": 100.0 * gain / abs(float(v[k_keep])) if v[k_keep] else 0.0},
+                    metric=monitor, epochs=(k_stop + 1, j + 1)))
+                doubts.append("late_recovery")
+        if stop_index is not None and abs(k_stop - stop_index) > patience:
+            doubts.append("policies_disagree")
+
+    conflict = _conflicting_metric(history, catalog, monitor, mode, keep, patience)
+    if conflict is not None:
+        situations.append(conflict)
+        doubts.append("conflicting_metrics")
+    scale = noise_scale(v)
+    first = v[np.isfinite(v)][0]
+    if abs(first - v[raw_best]) > 0 and scale > 0.5 * abs(first - v[raw_best]):
+        doubts.append("noisy")
+    confidence: Confidence = "high" if not doubts else "medium" if len(doubts) == 1 else "low"
+    return (Recommendation(rec_kind, monitor, mode, stop_index, keep, float(v[keep]), n, patience,
+                           key, params, confidence, tuple(doubts)), situations)
 
 
-def _family_findings(history: History, catalog: Catalog,
-                     bests: Mapping[str, Best]) -> list[Finding]:
+_PREFERRED = ("f1", "accuracy", "acc", "auc", "iou", "wer", "cer", "map", "precision", "recall")
+
+
+def _conflicting_metric(history: History, catalog: Catalog, monitor: str, mode: Direction,
+                        keep: int, patience: int) -> Finding | None:
+    """Validation loss worsening while an accuracy-like validation metric still improves."""
+    if "loss" not in monitor.lower():
+        return None
+    v = history[monitor].values
+    candidates = []
+    for m in dict.fromkeys(catalog.metrics.values()):
+        if (m.val is None or m.val == monitor or m.kind != "quality" or m.direction is None
+                or m.class_index is not None or "loss" in m.base.lower()):
+            continue
+        w = history[m.val].values
+        if len(w) != len(v):
+            continue
+        j = _argbest(w, m.direction)
+        if j is None or j <= keep + patience or not np.isfinite(w[keep]):
+            continue
+        loss_rise = 100.0 * (v[j] - v[keep]) / abs(v[keep]) if v[keep] else 0.0
+        gain = abs(float(w[j]) - float(w[keep]))
+        if loss_rise > 5.0 and gain > 2 * noise_scale(w):
+            rank = next((i for i, p in enumerate(_PREFERRED) if p in m.base.lower()), 99)
+            candidates.append((rank, -gain, m.val, j, float(w[keep]), float(w[j]), loss_rise))
+    if not candidates:
+        return None
+    _, _, name, j, before, after, rise = min(candidates)
+    return Finding("conflicting_metrics", "finding.conflicting_metrics",
+                   {"monitor": monitor, "metric": name, "keep_epoch": keep + 1, "epoch": j + 1,
+                    "before": before, "after": after, "loss_rise": rise},
+                   metric=name, epochs=(keep + 1, j + 1))
+
+
+def _lr_finding(drops: list[LrDrop], history: History, monitor: str | None,
+                mode: Direction | None, patience: int) -> Finding:
+    shown = drops[:6]
+    listing = ", ".join(f"{d.index + 1} ({d.before:.3g}→{d.after:.3g})" for d in shown)
+    if len(drops) > len(shown):
+        listing += f", … (+{len(drops) - len(shown)})"
+    helped = 0
+    if monitor is not None and mode is not None:
+        v = history[monitor].values
+        for d in drops:
+            before = v[: d.index]
+            after = v[d.index: d.index + patience + 1]
+            if before.size and after.size and np.isfinite(before).any() and np.isfinite(after).any():
+                prev = np.nanmin(before) if mode == "min" else np.nanmax(before)
+                nxt = np.nanmin(after) if mode == "min" else np.nanmax(after)
+                helped += int(_better(float(nxt), float(prev), mode))
+    return Finding("lr_drop", "finding.lr_drop" if monitor else "finding.lr_drop_plain",
+                   {"series": drops[0].series, "drops": listing, "count": len(drops),
+                    "helped": helped, "monitor": monitor or ""},
+                   metric=drops[0].series, epochs=tuple(d.index + 1 for d in drops))
+
+
+def _learning_findings(history: History, catalog: Catalog, monitor: str | None,
+                       train: str | None) -> list[Finding]:
+    """A run that does not learn, and a classifier that predicts a single class."""
     out: list[Finding] = []
+    loss_name = train or ("loss" if "loss" in history else None)
+    if loss_name is not None:
+        tv = history[loss_name].values
+        fin = tv[np.isfinite(tv)]
+        if fin.size >= 3 and fin[-1] >= fin[0] and np.nanmin(fin[1:]) >= 0.98 * fin[0] * (
+                1 if fin[0] > 0 else -1):
+            flat = ""
+            if monitor is not None:
+                mv = history[monitor].values
+                mf = mv[np.isfinite(mv)]
+                if mf.size and np.ptp(mf) <= 1e-3 * max(abs(float(np.mean(mf))), 1e-12):
+                    flat = monitor
+            out.append(Finding("not_learning", "finding.not_learning_flat" if flat
+                               else "finding.not_learning",
+                               {"train": loss_name, "start": float(fin[0]), "end": float(fin[-1]),
+                                "monitor": flat}, metric=loss_name))
+    for fam in catalog.families:
+        if fam.kind != "per_class" or "recall" not in fam.key.lower():
+            continue
+        vals = [(m.class_index or 0, history[m.val].values) for m in fam.metrics if m.val]
+        if len(vals) < 2:
+            continue
+        half = max(1, history.n_epochs // 2)
+        tails = [(k, v[-half:]) for k, v in vals]
+        ones = [k for k, t in tails if np.isfinite(t).all() and np.all(t >= 0.99)]
+        zeros = [k for k, t in tails if np.isfinite(t).all() and np.all(t <= 0.01)]
+        if len(ones) == 1 and len(zeros) == len(vals) - 1:
+            out.append(Finding("single_class", "finding.single_class",
+                               {"family": fam.key, "cls": ones[0], "others": len(zeros),
+                                "since": history.n_epochs - half + 1}, metric=fam.key))
+    return out
+
+
+def _family_findings(history: History, catalog: Catalog, bests: Mapping[str, Best],
+                     rec: Recommendation) -> list[Finding]:
+    out: list[Finding] = []
+    macro = [m for fam in catalog.families if fam.kind == "macro" for m in fam.metrics
+             if m.val and m.val in bests]
+    if macro:
+        m = min(macro, key=lambda m: next((i for i, p in enumerate(_PREFERRED)
+                                          if p in m.base.lower()), 99))
+        b = bests[m.val]  # type: ignore[index]
+        params: dict[str, Any] = {"metric": m.val, "epoch": int(b.epoch), "value": b.value}
+        key = "finding.macro_best"
+        if rec.keep_index is not None and rec.keep_index < len(history[m.val].values):  # type: ignore[index]
+            at_keep = float(history[m.val].values[rec.keep_index])  # type: ignore[index]
+            if np.isfinite(at_keep):
+                key = "finding.macro_best_vs_keep"
+                params.update(keep_epoch=rec.keep_index + 1, keep_value=at_keep)
+        out.append(Finding("macro_best", key, params, metric=m.val, epochs=(int(b.epoch),)))
     for fam in catalog.families:
         if fam.kind != "per_class":
             continue

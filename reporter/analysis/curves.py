@@ -184,3 +184,33 @@ def divergence(history: History, catalog: Catalog) -> Finding | None:
                            {"metric": name, "epoch": i + 1, "value": float(fin[-1])},
                            metric=name, epochs=(i + 1,))
     return None
+
+
+@dataclass(frozen=True)
+class LrDrop:
+    """The learning rate fell by at least a third between two epochs (0-based ``index`` is after)."""
+
+    series: str
+    index: int
+    before: float
+    after: float
+
+
+def lr_drops(history: History, catalog: Catalog, ratio: float = 0.7) -> list[LrDrop]:
+    """Step drops of every learning-rate series (``lr``, ``learning_rate``, ``lr-AdamW`` ...)."""
+    drops = []
+    for name, series in history.series.items():
+        if catalog.metric(name).kind != "schedule":
+            continue
+        v = series.values
+        for i in range(1, v.shape[0]):
+            if np.isfinite(v[i]) and np.isfinite(v[i - 1]) and v[i - 1] > 0 and v[i] <= ratio * v[i - 1]:
+                drops.append(LrDrop(name, i, float(v[i - 1]), float(v[i])))
+        if drops:
+            break  # one schedule is enough (optimisers often log one per parameter group)
+    return drops
+
+
+def noise_scale(v: Array) -> float:
+    """Typical epoch-to-epoch change of a curve (median absolute difference)."""
+    return _noise_scale(v)
