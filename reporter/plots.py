@@ -15,6 +15,7 @@ from functools import lru_cache
 from typing import Any
 
 import matplotlib
+import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
@@ -134,11 +135,6 @@ def _decorate(ax: Any, analysis: Analysis, lang: str, t: Label) -> None:
         ax.axvline(d.index + 1, color="#7f8c8d", ls="-.", lw=0.9, alpha=0.8,
                    label=_label(t("plot.lr_drop"), lang) if i == 0 else "_nolegend_",
                    gid=f"lr_drop:{d.index + 1}")
-    if analysis.smoothed:
-        from matplotlib.lines import Line2D
-
-        ax.add_line(Line2D([], [], lw=3.2, alpha=0.28, color="#444",
-                           label=_label(t("plot.smoothed", weight=TENSORBOARD_WEIGHT), lang)))
     if rec.keep_index is not None:
         ax.axvline(rec.keep_index + 1, color=KEEP_COLOUR, ls=":", lw=1.3,
                    label=f"{_label(t('plot.keep'), lang)}: {rec.keep_index + 1}", gid="keep")
@@ -168,10 +164,16 @@ def build_figure(analysis: Analysis, family: Family, lang: str, t: Label) -> Fig
                 label = m.base
             splits.update(_draw_metric(ax, analysis, m, class_colour(i), label))
         ax.set_ylabel(family.metrics[0].base if len(family.metrics) == 1 else family.key)
+    if any(line.get_gid().startswith("smoothed:") for line in ax.get_lines() if line.get_gid()):
+        from matplotlib.lines import Line2D
+
+        ax.add_line(Line2D([], [], lw=3.2, alpha=0.28, color="#444",
+                           label=_label(t("plot.smoothed", weight=TENSORBOARD_WEIGHT), lang)))
     if family.kind in ("loss", "per_class", "macro", "single"):
         _decorate(ax, analysis, lang, t)
     else:
         ax.set_xlabel(_label(t("plot.epoch"), lang))
+    _maybe_log_scale(ax, analysis, family)
     n = analysis.history.n_epochs
     if n:
         ax.set_xlim(0.5, n + 0.5)
@@ -184,6 +186,17 @@ def build_figure(analysis: Analysis, family: Family, lang: str, t: Label) -> Fig
                         borderaxespad=0.0)
     _make_room(fig, ax, legend)
     return fig
+
+
+def _maybe_log_scale(ax: Any, analysis: Analysis, family: Family) -> None:
+    """Losses spanning more than ~1.5 orders of magnitude read better on a log axis."""
+    if family.kind != "loss":
+        return
+    values = [analysis.history[n].values for n in family.series_names]
+    finite = [v[np.isfinite(v)] for v in values]
+    allv = np.concatenate(finite) if finite else np.array([])
+    if allv.size and allv.min() > 0 and allv.max() / allv.min() > 30:
+        ax.set_yscale("log")
 
 
 LEGEND_CHARS = 44
