@@ -19,7 +19,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from reporter.analysis import Analysis
+from reporter.analysis import Analysis, xnum, positions
 from reporter.analysis.criteria import TENSORBOARD_WEIGHT
 from reporter.assets import font_files
 from reporter.i18n import Text
@@ -128,21 +128,28 @@ def _style_handles(splits: set[str], lang: str, t: Label) -> list[tuple[Any, str
 
 def _decorate(ax: Any, analysis: Analysis, lang: str, t: Label) -> None:
     rec = analysis.recommendation
+    xs = positions(analysis.history, rec.monitor)
+    half = float(np.median(np.diff(xs))) / 2 if xs.shape[0] > 1 else 0.5
     for w in analysis.windows:
-        ax.axvspan(w.start_index + 0.5, w.end_index + 1.5, color=WINDOW_COLOUR, alpha=0.10,
-                   lw=0, label=_label(t("plot.window"), lang), gid="window")
+        ax.axvspan(xs[w.start_index] - half, xs[w.end_index] + half, color=WINDOW_COLOUR,
+                   alpha=0.10, lw=0, label=_label(t("plot.window"), lang), gid="window")
     for i, d in enumerate(analysis.lr_drops):
-        ax.axvline(d.index + 1, color="#7f8c8d", ls="-.", lw=0.9, alpha=0.8,
+        ax.axvline(d.x, color="#7f8c8d", ls="-.", lw=0.9, alpha=0.8,
                    label=_label(t("plot.lr_drop"), lang) if i == 0 else "_nolegend_",
-                   gid=f"lr_drop:{d.index + 1}")
+                   gid=f"lr_drop:{d.x:g}")
     if rec.keep_index is not None:
-        ax.axvline(rec.keep_index + 1, color=KEEP_COLOUR, ls=":", lw=1.3,
-                   label=f"{_label(t('plot.keep'), lang)}: {rec.keep_index + 1}", gid="keep")
+        x = xnum(xs[rec.keep_index])
+        ax.axvline(x, color=KEEP_COLOUR, ls=":", lw=1.3,
+                   label=f"{_label(t('plot.keep'), lang)}: {x}", gid="keep")
     if rec.stop_index is not None:
-        ax.axvline(rec.stop_index + 1, color=STOP_COLOUR, ls="--", lw=1.2,
-                   label=f"{_label(t('plot.stop'), lang)}: {rec.stop_index + 1}", gid="stop")
-    ax.set_xlabel(_label(t("plot.epoch"), lang))
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        x = xnum(xs[rec.stop_index])
+        ax.axvline(x, color=STOP_COLOUR, ls="--", lw=1.2,
+                   label=f"{_label(t('plot.stop'), lang)}: {x}", gid="stop")
+    _xlabel(ax, analysis, lang, t)
+
+
+def _xlabel(ax: Any, analysis: Analysis, lang: str, t: Label) -> None:
+    ax.set_xlabel(_label(t(f"plot.{analysis.history.axis}"), lang))
 
 
 def build_figure(analysis: Analysis, family: Family, lang: str, t: Label) -> Figure:
@@ -172,11 +179,15 @@ def build_figure(analysis: Analysis, family: Family, lang: str, t: Label) -> Fig
     if family.kind in ("loss", "per_class", "macro", "single"):
         _decorate(ax, analysis, lang, t)
     else:
-        ax.set_xlabel(_label(t("plot.epoch"), lang))
+        _xlabel(ax, analysis, lang, t)
     _maybe_log_scale(ax, analysis, family)
-    n = analysis.history.n_epochs
-    if n:
-        ax.set_xlim(0.5, n + 0.5)
+    xs = [analysis.history[n].x for n in family.series_names]
+    xs = [x for x in xs if x.size]
+    if xs:
+        lo = min(float(x.min()) for x in xs)
+        hi = max(float(x.max()) for x in xs)
+        pad = 0.5 if analysis.history.axis == "epoch" else max((hi - lo) * 0.02, 0.5)
+        ax.set_xlim(lo - pad, hi + pad)
     handles, labels = ax.get_legend_handles_labels()
     pairs = list(dict(zip(labels, handles, strict=True)).items())
     extra = _style_handles(splits, lang, t)

@@ -17,7 +17,7 @@ from typing import Any
 import jinja2
 import numpy as np
 
-from reporter.analysis import Analysis
+from reporter.analysis import Analysis, xnum, positions
 from reporter.assets import templates_dir, version
 from reporter.i18n import Messages, Text, messages
 from reporter.metrics import Family, Metric
@@ -152,6 +152,11 @@ def build_context(analysis: Analysis, image_urls: Sequence[str], t: Messages) ->
                                            r.val_value, r.val_epoch, r.final))
         sections.append(Section(family.key, family_title(family, t), url, fam_findings,
                                 class_rows))
+    xs = positions(h, rec.monitor)
+
+    def ex(i: int | None) -> str:
+        return "—" if i is None else str(xnum(xs[i]))
+
     stopping: list[tuple[Text | str, str]] = []
     s = analysis.stopping
     if s is not None:
@@ -161,24 +166,22 @@ def build_context(analysis: Analysis, image_urls: Sequence[str], t: Messages) ->
             ("baseline", "None" if s.baseline is None else f"{s.baseline:g}"),
             ("start_from_epoch", str(s.start_from_epoch)),
             ("restore_best_weights", str(s.restore_best_weights)),
-            (t("es.stopped"), str(s.stopped_epoch + 1) if s.stop_fired else
+            (t("es.stopped"), ex(s.stopped_epoch) if s.stop_fired else
              t("es.not_fired").joined("both", " / ")),
-            (t("es.restored"), "—" if s.restored_from is None else str(s.restored_from + 1)),
+            (t("es.restored"), ex(s.restored_from)),
             (t("es.best_value"), "—" if s.best is None else f"{s.best:.6g}"),
             (t("es.epochs_run"), str(s.epochs_run)),
         ]
     policies = [
         PolicyRow({"keras": "Keras EarlyStopping", "lightning": "Lightning EarlyStopping",
                    "huggingface": "Hugging Face EarlyStoppingCallback"}.get(p.policy, p.policy),
-                  "—" if p.stop_index is None else str(p.stop_index + 1),
-                  "—" if p.keep_index is None else str(p.keep_index + 1), p.best,
+                  ex(p.stop_index), ex(p.keep_index), p.best,
                   t(f"reason.{p.reason or 'none'}"))
         for p in analysis.policies]
-    criteria = [CriterionRow(c.name, "—" if c.index is None else str(c.index + 1), c.value)
-                for c in analysis.criteria]
+    criteria = [CriterionRow(c.name, ex(c.index), c.value) for c in analysis.criteria]
     fired = [c for c in analysis.criteria if c.index is not None]
     first = min(fired, key=lambda c: c.index or 0) if fired else None
-    summary_text = (t("crit.first", name=first.name, epoch=(first.index or 0) + 1) if first
+    summary_text = (t("crit.first", name=first.name, epoch=ex(first.index)) if first
                     else t("crit.none") if analysis.criteria else None)
     return ReportContext(
         name=short(h.name, 200), source=short(str(h.source), 300), format=h.format,

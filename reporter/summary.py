@@ -11,7 +11,7 @@ import json
 import math
 from typing import Any
 
-from reporter.analysis import Analysis
+from reporter.analysis import Analysis, xnum, positions
 from reporter.analysis.criteria import TENSORBOARD_WEIGHT
 from reporter.assets import version
 from reporter.config import Options
@@ -29,16 +29,17 @@ def _text(text: Text) -> dict[str, str]:
     return {"ko": text.ko, "en": text.en}
 
 
-def _epoch(index: int | None) -> int | None:
-    return None if index is None else index + 1
-
-
 def build_summary(analysis: Analysis, options: Options, t: Messages) -> dict[str, Any]:
     h = analysis.history
+    xs = positions(h, analysis.recommendation.monitor)
+
+    def _epoch(index: int | None) -> float | int | None:
+        return None if index is None else xnum(xs[index])
+
     metrics: dict[str, Any] = {}
     for name, b in analysis.bests.items():
-        metrics[name] = {"best_epoch": int(b.epoch) if float(b.epoch).is_integer() else b.epoch,
-                         "best_index": b.index, "best_value": _num(b.value), "mode": b.mode}
+        metrics[name] = {f"best_{h[name].axis}": xnum(b.epoch), "best_index": b.index,
+                         "best_value": _num(b.value), "mode": b.mode}
     s = analysis.stopping
     stopping = None
     if s is not None:
@@ -59,7 +60,9 @@ def build_summary(analysis: Analysis, options: Options, t: Messages) -> dict[str
         "run": h.name,
         "source": str(h.source),
         "format": h.format,
+        "axis": h.axis,
         "epochs": h.n_epochs,
+        "points": len(xs),
         "info": dict(h.info),
         "options": options.fingerprint(),
         "monitor": rec.monitor,
@@ -81,7 +84,7 @@ def build_summary(analysis: Analysis, options: Options, t: Messages) -> dict[str
         "criteria": [dict(c.as_dict(), epoch=_epoch(c.index)) for c in analysis.criteria],
         "smoothing": {"method": "tensorboard_ema", "weight": TENSORBOARD_WEIGHT,
                       "series": sorted(analysis.smoothed)},
-        "lr_drops": [{"series": d.series, "epoch": d.index + 1, "index": d.index,
+        "lr_drops": [{"series": d.series, "x": xnum(d.x), "index": d.index,
                       "before": d.before, "after": d.after} for d in analysis.lr_drops],
         "findings": [dict(f.as_dict(), text=_text(finding_text(f, t))) for f in analysis.findings],
         "warnings": [{"key": w.key, "facts": dict(w.params), "text": _text(t(w.key, **w.params))}

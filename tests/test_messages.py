@@ -17,7 +17,7 @@ FILE_NAMES = {"report.css", "report.pdf", "report.html", "report.json"}
 DYNAMIC = {  # keys built from a prefix and a closed set of values
     "dir.": ["min", "max", "unknown"],
     "family.": ["loss", "per_class", "macro", "single", "schedule", "diagnostic"],
-    "plot.": ["train", "val", "test"],
+    "plot.": ["train", "val", "test", "epoch", "step"],
     "confidence.": ["high", "medium", "low"],
     "doubt.": ["late_recovery", "policies_disagree", "conflicting_metrics", "noisy", "divergence"],
     "reason.": ["patience", "not_finite", "stopping_threshold", "divergence_threshold", "none"],

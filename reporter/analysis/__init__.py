@@ -73,7 +73,7 @@ class Finding:
     key: str
     params: Mapping[str, Any] = field(default_factory=dict)
     metric: str | None = None
-    epochs: tuple[int, ...] = ()
+    epochs: tuple[float | int, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return {"code": self.code, "metric": self.metric, "epochs": list(self.epochs),
@@ -188,8 +188,13 @@ def analyze(history: History, options: Options | None = None,
         findings.append(Finding("unknown_direction", "finding.unknown_direction",
                                 {"metric": base}, metric=base))
 
-    n = history.n_epochs
     monitor = _choose_monitor(history, catalog, options)
+    xs = positions(history, monitor)
+    n = int(xs.shape[0])
+
+    def ex(i: int) -> float | int:
+        return xnum(xs[i])
+
     stopping: StopDecision | None = None
     overfit: Overfitting | None = None
     policies: list[PolicyDecision] = []
@@ -226,11 +231,11 @@ def analyze(history: History, options: Options | None = None,
         if mode == "min":
             criteria = prechelt(values, train_values)
 
-    windows = degradation_windows(history, catalog)
+    windows = degradation_windows(history, catalog, xs)
     diverged = divergence(history, catalog)
     drops = lr_drops(history, catalog)
     recommendation, situations = _recommend(history, catalog, monitor, mode, train, stopping,
-                                            patience, options.min_delta, diverged, smoothed)
+                                            patience, options.min_delta, diverged, smoothed, ex)
 
     if diverged is not None:
         findings.append(diverged)
@@ -240,26 +245,39 @@ def analyze(history: History, options: Options | None = None,
     if overfit is not None and monitor is not None:
         findings.append(Finding(
             "overfitting_onset", "finding.overfitting_onset",
-            {"monitor": monitor, "train": train or "", "best_epoch": overfit.best_index + 1,
-             "onset_epoch": overfit.onset_index + 1, "gl": overfit.gl,
+            {"monitor": monitor, "train": train or "", "best_epoch": ex(overfit.best_index),
+             "onset_epoch": ex(overfit.onset_index), "gl": overfit.gl,
              "train_change": overfit.train_change_pct},
-            metric=monitor, epochs=(overfit.best_index + 1, overfit.onset_index + 1)))
+            metric=monitor, epochs=(ex(overfit.best_index), ex(overfit.onset_index))))
     for w in sorted(windows, key=lambda w: -w.severity)[:3]:
         findings.append(Finding(
             "degradation_window", "finding.degradation_window",
-            {"start": w.start_index + 1, "end": w.end_index + 1, "worse": w.n_worse,
-             "span": str(w.start_index + 1) if w.start_index == w.end_index
-             else f"{w.start_index + 1}–{w.end_index + 1}",
+            {"start": ex(w.start_index), "end": ex(w.end_index), "worse": w.n_worse,
+             "span": str(ex(w.start_index)) if w.start_index == w.end_index
+             else f"{ex(w.start_index)}–{ex(w.end_index)}",
              "total": w.n_metrics, "metrics": ", ".join(w.worst_metrics),
              "severity": w.severity},
-            epochs=tuple(range(w.start_index + 1, w.end_index + 2))))
+            epochs=tuple(ex(i) for i in range(w.start_index, w.end_index + 1))))
     if drops:
         findings.append(_lr_finding(drops, history, monitor, mode, patience))
-    findings.extend(_learning_findings(history, catalog, monitor, train))
-    findings.extend(_family_findings(history, catalog, bests, recommendation))
+    findings.extend(_learning_findings(history, catalog, monitor, train, ex, n))
+    findings.extend(_family_findings(history, catalog, bests, recommendation, ex))
     return Analysis(history, catalog, bests, stopping, overfit, tuple(windows), recommendation,
                     tuple(findings), tuple(dict.fromkeys(warnings)), tuple(policies),
                     tuple(criteria), smoothed, tuple(drops))
+
+
+def xnum(x: float) -> float | int:
+    """An x value for display: 18 rather than 18.0."""
+    return int(x) if float(x).is_integer() else float(x)
+
+
+def positions(history: History, monitor: str | None) -> np.ndarray[Any, Any]:
+    """The x values that indices of this run refer to: the monitor's, else the longest series'."""
+    if monitor is not None:
+        return history[monitor].x
+    longest = max(history.series.values(), key=len, default=None)
+    return longest.x if longest is not None else np.zeros(0)
 
 
 def plateau_start(smooth: np.ndarray[Any, Any], mode: Direction, threshold: float) -> int:
@@ -294,8 +312,8 @@ def _argbest(values: np.ndarray[Any, Any], mode: Direction, upto: int | None = N
 
 def _recommend(history: History, catalog: Catalog, monitor: str | None, mode: Direction | None,
                train: str | None, stopping: StopDecision | None, patience: int,
-               min_delta: float, diverged: Finding | None,
-               smoothed: Mapping[str, Any]) -> tuple[Recommendation, list[Finding]]:
+               min_delta: float, diverged: Finding | None, smoothed: Mapping[str, Any],
+               ex: Any) -> tuple[Recommendation, list[Finding]]:
     """One recommendation from the raw and smoothed monitor, the Keras replay and the run's shape.
 
     The stop point is where a patient early-stopping callback would have fired on the
@@ -303,23 +321,25 @@ def _recommend(history: History, catalog: Catalog, monitor: str | None, mode: Di
     after the smoothed curve last improved by more than ``min_delta``. The checkpoint is the
     best raw epoch up to that point, as ``restore_best_weights`` would keep it.
     """
-    n = history.n_epochs
     situations: list[Finding] = []
     if monitor is None or mode is None or stopping is None or stopping.best is None:
+        n = history.n_epochs
         return (Recommendation("no_validation", monitor, mode, None, None, None, n, None,
                                "rec.no_validation", {}), situations)
     v = history[monitor].values
+    n = int(v.shape[0])
     s = smoothed[monitor]
     doubts: list[str] = []
     base: dict[str, Any] = {"monitor": monitor, "patience": patience, "epochs": n,
                             "min_delta": min_delta}
 
     if diverged is not None and diverged.metric in (monitor, train):
-        bad = diverged.epochs[0] - 1
+        bad = int(np.searchsorted(history[monitor].x, diverged.epochs[0]))
+        bad = min(bad, n - 1)
         keep = _argbest(v, mode, max(bad - 1, 0))
         if keep is None:
             keep = 0
-        params = dict(base, keep_epoch=keep + 1, value=float(v[keep]), stop_epoch=bad + 1,
+        params = dict(base, keep_epoch=ex(keep), value=float(v[keep]), stop_epoch=ex(bad),
                       metric=diverged.metric, saved=n - (bad + 1),
                       saved_pct=100.0 * (n - (bad + 1)) / n)
         return (Recommendation("diverged", monitor, mode, bad, keep, float(v[keep]), n, patience,
@@ -335,11 +355,11 @@ def _recommend(history: History, catalog: Catalog, monitor: str | None, mode: Di
     if smooth_best >= n - 2 or raw_best >= n - 1:
         keep = raw_best
         rec = Recommendation("continue", monitor, mode, None, keep, float(v[keep]), n, patience,
-                             "rec.continue", dict(base, last_epoch=n, keep_epoch=keep + 1,
+                             "rec.continue", dict(base, last_epoch=ex(n - 1), keep_epoch=ex(keep),
                                                   value=float(v[keep])))
         situations.append(Finding("still_improving", "finding.still_improving",
-                                  {"monitor": monitor, "epoch": n, "value": float(v[-1])},
-                                  metric=monitor, epochs=(n,)))
+                                  {"monitor": monitor, "epoch": ex(n - 1), "value": float(v[-1])},
+                                  metric=monitor, epochs=(ex(n - 1),)))
         return rec, situations
 
     stop = smooth_best + patience
@@ -348,12 +368,12 @@ def _recommend(history: History, catalog: Catalog, monitor: str | None, mode: Di
         rec_kind: RecommendationKind = "keep_best"
         stop_index: int | None = None
         key = "rec.keep_best"
-        params = dict(base, keep_epoch=keep + 1, value=float(v[keep]), since_epoch=smooth_best + 1)
+        params = dict(base, keep_epoch=ex(keep), value=float(v[keep]), since_epoch=ex(smooth_best))
     else:
         keep = _argbest(v, mode, stop) or 0
         rec_kind, stop_index = "stop", stop
-        params = dict(base, keep_epoch=keep + 1, value=float(v[keep]), stop_epoch=stop + 1,
-                      since_epoch=smooth_best + 1, quiet=stop - smooth_best, threshold=threshold,
+        params = dict(base, keep_epoch=ex(keep), value=float(v[keep]), stop_epoch=ex(stop),
+                      since_epoch=ex(smooth_best), quiet=stop - smooth_best, threshold=threshold,
                       saved=n - (stop + 1), saved_pct=100.0 * (n - (stop + 1)) / n)
         key = "rec.stop"
         if train is not None:
@@ -378,16 +398,16 @@ def _recommend(history: History, catalog: Catalog, monitor: str | None, mode: Di
                     and gain > 0.05 * abs(float(v[k_keep])):
                 situations.append(Finding(
                     "late_recovery", "finding.late_recovery",
-                    {"monitor": monitor, "patience": patience, "keras_stop": k_stop + 1,
-                     "keras_keep": k_keep + 1, "keras_value": float(v[k_keep]),
-                     "later_epoch": j + 1, "later_value": float(v[j]),
+                    {"monitor": monitor, "patience": patience, "keras_stop": ex(k_stop),
+                     "keras_keep": ex(k_keep), "keras_value": float(v[k_keep]),
+                     "later_epoch": ex(j), "later_value": float(v[j]),
                      "gain_pct": 100.0 * gain / abs(float(v[k_keep])) if v[k_keep] else 0.0},
-                    metric=monitor, epochs=(k_stop + 1, j + 1)))
+                    metric=monitor, epochs=(ex(k_stop), ex(j))))
                 doubts.append("late_recovery")
         if stop_index is not None and abs(k_stop - stop_index) > patience:
             doubts.append("policies_disagree")
 
-    conflict = _conflicting_metric(history, catalog, monitor, mode, keep, patience)
+    conflict = _conflicting_metric(history, catalog, monitor, mode, keep, patience, ex)
     if conflict is not None:
         situations.append(conflict)
         doubts.append("conflicting_metrics")
@@ -404,7 +424,7 @@ _PREFERRED = ("f1", "accuracy", "acc", "auc", "iou", "wer", "cer", "map", "preci
 
 
 def _conflicting_metric(history: History, catalog: Catalog, monitor: str, mode: Direction,
-                        keep: int, patience: int) -> Finding | None:
+                        keep: int, patience: int, ex: Any) -> Finding | None:
     """Validation loss worsening while an accuracy-like validation metric still improves."""
     if "loss" not in monitor.lower():
         return None
@@ -415,7 +435,7 @@ def _conflicting_metric(history: History, catalog: Catalog, monitor: str, mode: 
                 or m.class_index is not None or "loss" in m.base.lower()):
             continue
         w = history[m.val].values
-        if len(w) != len(v):
+        if len(w) != len(v) or not np.array_equal(history[m.val].x, history[monitor].x):
             continue
         j = _argbest(w, m.direction)
         if j is None or j <= keep + patience or not np.isfinite(w[keep]):
@@ -429,23 +449,25 @@ def _conflicting_metric(history: History, catalog: Catalog, monitor: str, mode: 
         return None
     _, _, name, j, before, after, rise = min(candidates)
     return Finding("conflicting_metrics", "finding.conflicting_metrics",
-                   {"monitor": monitor, "metric": name, "keep_epoch": keep + 1, "epoch": j + 1,
+                   {"monitor": monitor, "metric": name, "keep_epoch": ex(keep), "epoch": ex(j),
                     "before": before, "after": after, "loss_rise": rise},
-                   metric=name, epochs=(keep + 1, j + 1))
+                   metric=name, epochs=(ex(keep), ex(j)))
 
 
 def _lr_finding(drops: list[LrDrop], history: History, monitor: str | None,
                 mode: Direction | None, patience: int) -> Finding:
     shown = drops[:6]
-    listing = ", ".join(f"{d.index + 1} ({d.before:.3g}→{d.after:.3g})" for d in shown)
+    listing = ", ".join(f"{xnum(d.x)} ({d.before:.3g}→{d.after:.3g})" for d in shown)
     if len(drops) > len(shown):
         listing += f", … (+{len(drops) - len(shown)})"
     helped = 0
     if monitor is not None and mode is not None:
         v = history[monitor].values
+        mx = history[monitor].x
         for d in drops:
-            before = v[: d.index]
-            after = v[d.index: d.index + patience + 1]
+            at = int(np.searchsorted(mx, d.x))
+            before = v[:at]
+            after = v[at: at + patience + 1]
             if before.size and after.size and np.isfinite(before).any() and np.isfinite(after).any():
                 prev = np.nanmin(before) if mode == "min" else np.nanmax(before)
                 nxt = np.nanmin(after) if mode == "min" else np.nanmax(after)
@@ -453,11 +475,11 @@ def _lr_finding(drops: list[LrDrop], history: History, monitor: str | None,
     return Finding("lr_drop", "finding.lr_drop" if monitor else "finding.lr_drop_plain",
                    {"series": drops[0].series, "drops": listing, "count": len(drops),
                     "helped": helped, "monitor": monitor or ""},
-                   metric=drops[0].series, epochs=tuple(d.index + 1 for d in drops))
+                   metric=drops[0].series, epochs=tuple(xnum(d.x) for d in drops))
 
 
 def _learning_findings(history: History, catalog: Catalog, monitor: str | None,
-                       train: str | None) -> list[Finding]:
+                       train: str | None, ex: Any, n: int) -> list[Finding]:
     """A run that does not learn, and a classifier that predicts a single class."""
     out: list[Finding] = []
     loss_name = train or ("loss" if "loss" in history else None)
@@ -482,19 +504,21 @@ def _learning_findings(history: History, catalog: Catalog, monitor: str | None,
         vals = [(m.class_index or 0, history[m.val].values) for m in fam.metrics if m.val]
         if len(vals) < 2:
             continue
-        half = max(1, history.n_epochs // 2)
+        if any(len(v) != n for _, v in vals) or n == 0:
+            continue
+        half = max(1, n // 2)
         tails = [(k, v[-half:]) for k, v in vals]
         ones = [k for k, t in tails if np.isfinite(t).all() and np.all(t >= 0.99)]
         zeros = [k for k, t in tails if np.isfinite(t).all() and np.all(t <= 0.01)]
         if len(ones) == 1 and len(zeros) == len(vals) - 1:
             out.append(Finding("single_class", "finding.single_class",
                                {"family": fam.key, "cls": ones[0], "others": len(zeros),
-                                "since": history.n_epochs - half + 1}, metric=fam.key))
+                                "since": ex(n - half)}, metric=fam.key))
     return out
 
 
 def _family_findings(history: History, catalog: Catalog, bests: Mapping[str, Best],
-                     rec: Recommendation) -> list[Finding]:
+                     rec: Recommendation, ex: Any) -> list[Finding]:
     out: list[Finding] = []
     macro = [m for fam in catalog.families if fam.kind == "macro" for m in fam.metrics
              if m.val and m.val in bests]
@@ -502,14 +526,18 @@ def _family_findings(history: History, catalog: Catalog, bests: Mapping[str, Bes
         m = min(macro, key=lambda m: next((i for i, p in enumerate(_PREFERRED)
                                           if p in m.base.lower()), 99))
         b = bests[m.val]  # type: ignore[index]
-        params: dict[str, Any] = {"metric": m.val, "epoch": int(b.epoch), "value": b.value}
+        params: dict[str, Any] = {"metric": m.val, "epoch": xnum(b.epoch), "value": b.value}
         key = "finding.macro_best"
-        if rec.keep_index is not None and rec.keep_index < len(history[m.val].values):  # type: ignore[index]
-            at_keep = float(history[m.val].values[rec.keep_index])  # type: ignore[index]
-            if np.isfinite(at_keep):
-                key = "finding.macro_best_vs_keep"
-                params.update(keep_epoch=rec.keep_index + 1, keep_value=at_keep)
-        out.append(Finding("macro_best", key, params, metric=m.val, epochs=(int(b.epoch),)))
+        mx = history[m.val].x  # type: ignore[index]
+        if rec.keep_index is not None and rec.monitor is not None:
+            keep_x = history[rec.monitor].x[rec.keep_index]
+            hit = np.flatnonzero(mx == keep_x)
+            if hit.size:
+                at_keep = float(history[m.val].values[hit[0]])  # type: ignore[index]
+                if np.isfinite(at_keep):
+                    key = "finding.macro_best_vs_keep"
+                    params.update(keep_epoch=ex(rec.keep_index), keep_value=at_keep)
+        out.append(Finding("macro_best", key, params, metric=m.val, epochs=(xnum(b.epoch),)))
     for fam in catalog.families:
         if fam.kind != "per_class":
             continue
@@ -530,7 +558,7 @@ def _family_findings(history: History, catalog: Catalog, bests: Mapping[str, Bes
         finals.sort(key=lambda p: p[1], reverse=direction == "max")
         best_cls, best_val = finals[0]
         worst_cls, worst_val = finals[-1]
-        epochs = sorted({int(b.epoch) for _, b in split_bests})
+        epochs = sorted({xnum(b.epoch) for _, b in split_bests})
         out.append(Finding(
             "per_class_summary", "finding.per_class_summary",
             {"family": fam.key, "best_class": best_cls, "best_value": best_val,

@@ -106,18 +106,21 @@ def _noise_scale(v: Array) -> float:
     return scale if scale > 0 else float(np.mean(d))
 
 
-def degradation_windows(history: History, catalog: Catalog, lookback: int = 4,
+def degradation_windows(history: History, catalog: Catalog, reference_x: Array | None = None,
+                        lookback: int = 4,
                         min_share: float = 0.6, min_severity: float = 1.5,
                         min_metrics: int = 3) -> list[Window]:
     """Epochs where at least ``min_share`` of the validation metrics fall below their
     recent level (median of the previous ``lookback`` epochs) by a median of
     ``min_severity`` times their usual epoch-to-epoch change."""
     rows: list[tuple[str, Array, float]] = []
-    n = history.n_epochs
+    if reference_x is None:
+        reference_x = max((s.x for s in history.series.values()), key=len, default=np.zeros(0))
+    n = int(reference_x.shape[0])
     for name, series in history.series.items():
         metric = catalog.metric(name)
         if (metric.val != name or metric.kind != "quality" or metric.direction is None
-                or series.axis != "epoch" or len(series) != n):
+                or len(series) != n or not np.array_equal(series.x, reference_x)):
             continue
         scale = _noise_scale(series.values)
         if scale > 0:
@@ -153,6 +156,10 @@ def degradation_windows(history: History, catalog: Catalog, lookback: int = 4,
     return windows
 
 
+def _xval(x: float) -> float | int:
+    return int(x) if float(x).is_integer() else float(x)
+
+
 def divergence(history: History, catalog: Catalog) -> Finding | None:
     """The first loss curve that turns NaN/inf, explodes (10× its minimum) or runs away below 0."""
     from reporter.analysis import Finding
@@ -169,20 +176,23 @@ def divergence(history: History, catalog: Catalog) -> Finding | None:
         bad = np.flatnonzero(~finite[first:])
         if bad.size:
             i = first + int(bad[0])
+            x = _xval(series.x[i])
             return Finding("divergence", "finding.divergence_nan",
-                           {"metric": name, "epoch": i + 1}, metric=name, epochs=(i + 1,))
+                           {"metric": name, "epoch": x}, metric=name, epochs=(x,))
         fin = v[finite]
         lo = float(np.min(fin))
         if lo > 0 and fin[-1] > 10 * lo and fin[-1] > fin[0]:
             i = int(np.flatnonzero(v > 10 * lo)[0])
+            x = _xval(series.x[i])
             return Finding("divergence", "finding.divergence_explode",
-                           {"metric": name, "epoch": i + 1, "value": float(v[i]), "min": lo},
-                           metric=name, epochs=(i + 1,))
+                           {"metric": name, "epoch": x, "value": float(v[i]), "min": lo},
+                           metric=name, epochs=(x,))
         if fin[-1] < 0 and abs(fin[-1]) > 10 * max(abs(fin[0]), 1e-12) and fin[-1] < fin[0]:
             i = int(np.flatnonzero(v < 0)[0])
+            x = _xval(series.x[i])
             return Finding("divergence", "finding.divergence_negative",
-                           {"metric": name, "epoch": i + 1, "value": float(fin[-1])},
-                           metric=name, epochs=(i + 1,))
+                           {"metric": name, "epoch": x, "value": float(fin[-1])},
+                           metric=name, epochs=(x,))
     return None
 
 
@@ -192,6 +202,7 @@ class LrDrop:
 
     series: str
     index: int
+    x: float
     before: float
     after: float
 
@@ -205,7 +216,7 @@ def lr_drops(history: History, catalog: Catalog, ratio: float = 0.7) -> list[LrD
         v = series.values
         for i in range(1, v.shape[0]):
             if np.isfinite(v[i]) and np.isfinite(v[i - 1]) and v[i - 1] > 0 and v[i] <= ratio * v[i - 1]:
-                drops.append(LrDrop(name, i, float(v[i - 1]), float(v[i])))
+                drops.append(LrDrop(name, i, float(series.x[i]), float(v[i - 1]), float(v[i])))
         if drops:
             break  # one schedule is enough (optimisers often log one per parameter group)
     return drops

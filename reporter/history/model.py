@@ -81,6 +81,8 @@ class History:
     format: str
     info: Mapping[str, str] = field(default_factory=dict)
     warnings: tuple[Note, ...] = ()
+    axis: Axis = "epoch"
+    epoch_at_step: tuple[FloatArray, FloatArray] | None = None  # (steps, epochs), for step axes
 
     @property
     def n_epochs(self) -> int:
