@@ -90,7 +90,10 @@ class Messages:
             raise RenderError(f"message catalog has no key {key!r}") from None
         if not facts:
             return text
-        return Text(text.ko.format(**facts), text.en.format(**facts))
+        # a fact may itself be bilingual (a unit word): each language gets its own spelling
+        ko = {k: v.ko if isinstance(v, Text) else v for k, v in facts.items()}
+        en = {k: v.en if isinstance(v, Text) else v for k, v in facts.items()}
+        return Text(text.ko.format(**ko), text.en.format(**en))
 
 
 @lru_cache(maxsize=4)

@@ -28,19 +28,20 @@ _SPLIT_PREFIXES: tuple[tuple[str, Split], ...] = (
 _MIN_WORDS = {
     "loss", "err", "error", "errors", "mae", "mse", "rmse", "mape", "msle", "wer", "cer", "ler",
     "perplexity", "ppl", "hinge", "crossentropy", "kld", "kl", "nll", "distance", "divergence",
-    "bpc", "bpd", "fid",
+    "bpc", "bpd", "fid", "euclidean",
 }
 _MAX_WORDS = {
     "acc", "accuracy", "precision", "prec", "recall", "f1", "fscore", "fbeta", "auc", "iou",
     "jaccard", "dice", "map", "ap", "bleu", "rouge", "r2", "mcc", "kappa", "specificity",
     "sensitivity", "tpr", "tnr", "coef", "top1", "top5", "ndcg", "mrr", "hits", "psnr", "ssim",
-    "sparse_categorical_accuracy", "categorical_accuracy", "binary_accuracy",
+    "sparse_categorical_accuracy", "categorical_accuracy", "binary_accuracy", "similarity",
 }
 _SCHEDULE = re.compile(r"^(lr|learning_rate|learningrate)($|[-_/ ])", re.IGNORECASE)
 _DIAGNOSTIC_WORDS = {
     "time", "seconds", "sec", "runtime", "dur", "duration", "samples_per_second",
     "steps_per_second", "flos", "tokens", "num_tokens", "grad_norm", "epoch", "step", "memory",
-    "throughput", "momentum", "beta", "weight_decay", "batch", "it", "speed",
+    "throughput", "momentum", "beta", "weight_decay", "batch", "it", "speed", "second",
+    "samples", "steps", "flops", "norm", "count", "elapsed", "wall", "timestamp",
 }
 _CLASS_SUFFIX = re.compile(r"^(.+)_(\d+)$")
 _WORD_SPLIT = re.compile(r"[^a-z0-9]+|(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])")
@@ -77,8 +78,9 @@ def direction_of(base: str) -> Direction | None:
     compact = "".join(words)
     if any(w in _MIN_WORDS for w in words) or "loss" in compact or "error" in compact:
         return "min"
-    if (any(w in _MAX_WORDS for w in words) or "accuracy" in compact or "iou" in compact
-            or "jaccard" in compact or "f1" in compact):
+    if (any(w in _MAX_WORDS for w in words) or any(
+            k in compact for k in ("accuracy", "iou", "jaccard", "f1", "precision", "recall"))
+            or (words and words[0] == "map")):
         return "max"
     return None
 
@@ -93,6 +95,7 @@ class Metric:
     kind: Kind
     class_index: int | None = None
     family: str = ""
+    label: str | None = None  # legend label for a family member that is not a numbered class
 
     @property
     def train(self) -> str | None:
@@ -138,13 +141,16 @@ class Catalog:
         return next((f for f in self.families if f.key == key), None)
 
 
-def discover(names: Iterable[str], directions: Mapping[str, Direction] | None = None) -> Catalog:
+def discover(names: Iterable[str], directions: Mapping[str, Direction] | None = None,
+             groups: Mapping[str, str] | None = None) -> Catalog:
     """Group ``names`` (series names of one run) into a :class:`Catalog`.
 
     ``directions`` maps a series name or a base name to ``"min"``/``"max"`` and
-    wins over what the name suggests.
+    wins over what the name suggests. ``groups`` maps series names to the evaluation
+    set they belong to (``eval_g0_loss`` → ``g0``); one family per metric gathers the sets.
     """
     directions = dict(directions or {})
+    groups = dict(groups or {})
     names = list(names)
     by_base: dict[str, dict[Split, str]] = {}
     for name in names:
@@ -185,8 +191,18 @@ def discover(names: Iterable[str], directions: Mapping[str, Direction] | None = 
             if direction is None:
                 unknown.append(base)
         root, index = class_of.get(base, (None, None))
+        label = None
+        group = next((groups[n] for n in slots.values() if n in groups), None)
+        if group is not None and base.startswith(group + "_"):
+            root = base[len(group) + 1:] + " · eval sets"
+            ordered = sorted(set(groups.values()))
+            index, label = ordered.index(group), group
+            if direction is None and kind == "quality":
+                direction = direction_of(base[len(group) + 1:])
+                if direction is not None and base in unknown:
+                    unknown.remove(base)
         family = root if root is not None else base
-        metric = Metric(base, dict(slots), direction, kind, index, family)
+        metric = Metric(base, dict(slots), direction, kind, index, family, label)
         for name in slots.values():
             metrics[name] = metric
         if root is not None:

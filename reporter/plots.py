@@ -161,8 +161,8 @@ def build_figure(analysis: Analysis, family: Family, lang: str, t: Label) -> Fig
     if family.kind == "per_class":
         for m in family.metrics:
             idx = m.class_index or 0
-            splits.update(_draw_metric(ax, analysis, m, class_colour(idx),
-                                       _label(t("plot.class", index=idx), lang)))
+            label = m.label or _label(t("plot.class", index=idx), lang)
+            splits.update(_draw_metric(ax, analysis, m, class_colour(idx), label))
         ax.set_ylabel(family.key)
     else:
         for i, m in enumerate(family.metrics):

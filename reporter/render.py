@@ -123,12 +123,24 @@ def _best_row(analysis: Analysis, metric: Metric, t: Messages) -> BestRow:
 def family_title(family: Family, t: Messages) -> Text:
     if family.kind in ("loss", "macro"):
         return t(f"family.{family.kind}")
+    if family.kind == "per_class" and family.metrics[0].label is not None:
+        return t("family.per_set", name=short(family.key.split(" · ")[0], 80))
     return t(f"family.{family.kind}", name=short(family.key, 80))
 
 
-def finding_text(f: Any, t: Messages) -> Text:
-    params = {k: short(v, 120) if isinstance(v, str) else v for k, v in f.params.items()}
-    return t(f.key, **params)
+UNITS = {"epoch": (Text("에포크", "epoch"), Text("에포크", "epochs")),
+         "step": (Text("스텝", "step"), Text("번의 평가", "evaluations"))}
+
+
+def sentence(key: str, params: Any, t: Messages, axis: str = "epoch") -> Text:
+    """A catalog sentence with its facts; ``{unit}``/``{units}`` follow the run's x axis."""
+    facts = {k: short(v, 120) if isinstance(v, str) else v for k, v in params.items()}
+    unit, units = UNITS.get(axis, UNITS["epoch"])
+    return t(key, unit=unit, units=units, **facts)
+
+
+def finding_text(f: Any, t: Messages, axis: str = "epoch") -> Text:
+    return sentence(f.key, f.params, t, axis)
 
 
 def build_context(analysis: Analysis, image_urls: Sequence[str], t: Messages) -> ReportContext:
@@ -139,10 +151,10 @@ def build_context(analysis: Analysis, image_urls: Sequence[str], t: Messages) ->
                                  if m.kind == "quality"))
     rows = [_best_row(analysis, m, t) for m in metrics]
     family_codes = {"per_class_summary"}
-    general = [finding_text(f, t) for f in analysis.findings if f.code not in family_codes]
+    general = [finding_text(f, t, h.axis) for f in analysis.findings if f.code not in family_codes]
     sections = []
     for family, url in zip(analysis.catalog.families, image_urls, strict=True):
-        fam_findings = [finding_text(f, t) for f in analysis.findings
+        fam_findings = [finding_text(f, t, h.axis) for f in analysis.findings
                         if f.code in family_codes and f.metric == family.key]
         class_rows = []
         if family.kind == "per_class":
@@ -181,13 +193,14 @@ def build_context(analysis: Analysis, image_urls: Sequence[str], t: Messages) ->
     criteria = [CriterionRow(c.name, ex(c.index), c.value) for c in analysis.criteria]
     fired = [c for c in analysis.criteria if c.index is not None]
     first = min(fired, key=lambda c: c.index or 0) if fired else None
-    summary_text = (t("crit.first", name=first.name, epoch=ex(first.index)) if first
+    summary_text = (sentence("crit.first", {"name": first.name, "epoch": ex(first.index)}, t, h.axis)
+                    if first
                     else t("crit.none") if analysis.criteria else None)
     return ReportContext(
         name=short(h.name, 200), source=short(str(h.source), 300), format=h.format,
         epochs=h.n_epochs, version=version(), monitor=rec.monitor,
         info=[(short(k, 60), short(v, 200)) for k, v in list(h.info.items())[:40]],
-        recommendation=t(rec.key, **rec.params), recommendation_kind=rec.kind,
+        recommendation=sentence(rec.key, rec.params, t, h.axis), recommendation_kind=rec.kind,
         confidence=_confidence(rec.confidence, t),
         doubts=[t(f"doubt.{d}") for d in rec.doubts],
         findings=general,

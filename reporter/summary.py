@@ -16,7 +16,7 @@ from reporter.analysis.criteria import TENSORBOARD_WEIGHT
 from reporter.assets import version
 from reporter.config import Options
 from reporter.i18n import Messages, Text
-from reporter.render import finding_text
+from reporter.render import finding_text, sentence
 
 SCHEMA = 1
 
@@ -76,7 +76,7 @@ def build_summary(analysis: Analysis, options: Options, t: Messages) -> dict[str
             "compute_saved_pct": _num(100.0 * rec.epochs_saved / rec.epochs_run)
             if rec.epochs_run else None,
             "confidence": rec.confidence, "doubts": list(rec.doubts),
-            "text": _text(t(rec.key, **rec.params)),
+            "text": _text(sentence(rec.key, rec.params, t, h.axis)),
         },
         "policies": [dict(p.as_dict(),
                           stop_epoch=_epoch(p.stop_index), keep_epoch=_epoch(p.keep_index))
@@ -86,7 +86,8 @@ def build_summary(analysis: Analysis, options: Options, t: Messages) -> dict[str
                       "series": sorted(analysis.smoothed)},
         "lr_drops": [{"series": d.series, "x": xnum(d.x), "index": d.index,
                       "before": d.before, "after": d.after} for d in analysis.lr_drops],
-        "findings": [dict(f.as_dict(), text=_text(finding_text(f, t))) for f in analysis.findings],
+        "findings": [dict(f.as_dict(), text=_text(finding_text(f, t, h.axis)))
+                     for f in analysis.findings],
         "warnings": [{"key": w.key, "facts": dict(w.params), "text": _text(t(w.key, **w.params))}
                      for w in analysis.warnings],
         "families": [{"key": f.key, "kind": f.kind, "series": f.series_names}

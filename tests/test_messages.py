@@ -16,7 +16,7 @@ LITERAL = re.compile(rf"""["']((?:{SECTIONS})\.[a-z_]+)["']""")
 FILE_NAMES = {"report.css", "report.pdf", "report.html", "report.json"}
 DYNAMIC = {  # keys built from a prefix and a closed set of values
     "dir.": ["min", "max", "unknown"],
-    "family.": ["loss", "per_class", "macro", "single", "schedule", "diagnostic"],
+    "family.": ["loss", "per_class", "per_set", "macro", "single", "schedule", "diagnostic"],
     "plot.": ["train", "val", "test", "epoch", "step"],
     "confidence.": ["high", "medium", "low"],
     "doubt.": ["late_recovery", "policies_disagree", "conflicting_metrics", "noisy", "divergence"],
@@ -66,6 +66,32 @@ def test_a_missing_translation_fails_loudly(tmp_path: Path) -> None:
 
 
 def test_formatting_with_facts() -> None:
-    text = messages()("rec.continue", monitor="val_loss", last_epoch=30)
-    assert "val_loss" in text.ko and "30" in text.ko and "val_loss" in text.en
+    from reporter.render import sentence
+
+    text = sentence("rec.continue", {"monitor": "val_loss", "last_epoch": 30, "keep_epoch": 30,
+                                     "value": 0.5}, messages())
+    assert "val_loss" in text.ko and "에포크(30)" in text.ko and "last epoch (30)" in text.en
     assert text.joined() == f"{text.ko} · {text.en}"
+    steps = sentence("rec.stop", {"monitor": "eval_loss", "stop_epoch": 400, "keep_epoch": 300,
+                                  "value": 0.5, "since_epoch": 300, "quiet": 2, "threshold": 0.01,
+                                  "saved": 3, "epochs": 10, "saved_pct": 30.0}, messages(), "step")
+    assert "스텝 400" in steps.ko and "step 400" in steps.en and "evaluations" in steps.en
+
+
+def test_every_message_formats_with_sample_facts() -> None:
+    import string
+
+    from reporter.render import UNITS
+
+    for key, text in messages().entries.items():
+        facts: dict[str, object] = {}
+        for lang_text in (text.ko, text.en):
+            for _, name, spec, _ in string.Formatter().parse(lang_text):
+                if name:
+                    facts[name] = 1.5 if spec else "x"
+        unit, units = UNITS["epoch"]
+        facts.update(unit=unit, units=units)
+        ko = {k: v.ko if hasattr(v, "ko") else v for k, v in facts.items()}
+        en = {k: v.en if hasattr(v, "en") else v for k, v in facts.items()}
+        text.ko.format(**ko)
+        text.en.format(**en)

@@ -44,7 +44,7 @@ def test_split_prefixes_and_directions() -> None:
     for name, want in [("loss", "min"), ("kl_loss", "min"), ("mae", "min"), ("wer", "min"),
                        ("ler", "min"), ("err", "min"), ("acc", "max"), ("accuracy", "max"),
                        ("jaccard_coef", "max"), ("updated_mean_io_u", "max"), ("F1_3", "max"),
-                       ("auc", "max"), ("mAP50-95B", "max"), ("precisionB", None),
+                       ("auc", "max"), ("mAP50-95B", "max"), ("precisionB", "max"), ("recallB", "max"),
                        ("macro_avg_prec_th", "max"), ("G_loss", "min"), ("frobnicate", None)]:
         assert direction_of(name) == want, name
     assert kind_of("lr") == "schedule" and kind_of("learning_rate") == "schedule"

@@ -149,6 +149,9 @@ def _choose_monitor(history: History, catalog: Catalog, options: Options) -> str
                 f"monitor {options.monitor!r} is not in this history (it has: "
                 + ", ".join(list(history.series)[:12]) + ")", path=history.source)
         return options.monitor
+    preferred = history.info.get("metric_for_best_model")
+    if preferred and preferred in history:
+        return preferred
     if "val_loss" in history:
         return "val_loss"
     vals = [m for m in dict.fromkeys(catalog.metrics.values()) if m.val and m.kind == "quality"]
@@ -169,7 +172,9 @@ def analyze(history: History, options: Options | None = None,
             catalog: Catalog | None = None) -> Analysis:
     """All facts about ``history`` under ``options``."""
     options = options or Options()
-    catalog = catalog or discover(history.series, options.directions)
+    catalog = catalog or discover(
+        history.series, options.directions,
+        {n: s.group for n, s in history.series.items() if s.group is not None})
     warnings = list(history.warnings)
     findings: list[Finding] = []
 
@@ -262,6 +267,9 @@ def analyze(history: History, options: Options | None = None,
         findings.append(_lr_finding(drops, history, monitor, mode, patience))
     findings.extend(_learning_findings(history, catalog, monitor, train, ex, n))
     findings.extend(_family_findings(history, catalog, bests, recommendation, ex))
+    trainer = _trainer_best(history, bests)
+    if trainer is not None:
+        findings.insert(0, trainer)
     return Analysis(history, catalog, bests, stopping, overfit, tuple(windows), recommendation,
                     tuple(findings), tuple(dict.fromkeys(warnings)), tuple(policies),
                     tuple(criteria), smoothed, tuple(drops))
@@ -407,7 +415,8 @@ def _recommend(history: History, catalog: Catalog, monitor: str | None, mode: Di
         if stop_index is not None and abs(k_stop - stop_index) > patience:
             doubts.append("policies_disagree")
 
-    conflict = _conflicting_metric(history, catalog, monitor, mode, keep, patience, ex)
+    conflict = (_conflicting_metric(history, catalog, monitor, mode, keep, patience, ex)
+                if "loss" in monitor.lower() else _loss_disagrees(history, catalog, monitor, ex))
     if conflict is not None:
         situations.append(conflict)
         doubts.append("conflicting_metrics")
@@ -452,6 +461,49 @@ def _conflicting_metric(history: History, catalog: Catalog, monitor: str, mode: 
                    {"monitor": monitor, "metric": name, "keep_epoch": ex(keep), "epoch": ex(j),
                     "before": before, "after": after, "loss_rise": rise},
                    metric=name, epochs=(ex(keep), ex(j)))
+
+
+def _loss_disagrees(history: History, catalog: Catalog, monitor: str, ex: Any) -> Finding | None:
+    """The monitor is not a loss (e.g. WER): does the validation loss rise while it improves?"""
+    v = history[monitor].values
+    mode = catalog.metric(monitor).direction
+    losses = [m for m in dict.fromkeys(catalog.metrics.values())
+              if m.val and m.val != monitor and m.base.lower() == "loss"
+              and np.array_equal(history[m.val].x, history[monitor].x)]
+    if not losses or mode is None:
+        return None
+    loss = history[losses[0].val].values  # type: ignore[index]
+    lb = _argbest(loss, "min")
+    mb = _argbest(v, mode)
+    if lb is None or mb is None or mb <= lb or not loss[lb] > 0:
+        return None
+    rise = 100.0 * (loss[mb] - loss[lb]) / abs(loss[lb])
+    gain = abs(float(v[mb]) - float(v[lb]))
+    if rise <= 5.0 or gain <= noise_scale(v):
+        return None
+    return Finding("conflicting_metrics", "finding.conflicting_metrics_follow_metric",
+                   {"monitor": monitor, "loss": losses[0].val, "loss_epoch": ex(lb),
+                    "epoch": ex(mb), "before": float(v[lb]), "after": float(v[mb]),
+                    "loss_rise": rise}, metric=monitor, epochs=(ex(lb), ex(mb)))
+
+
+def _trainer_best(history: History, bests: Mapping[str, Best]) -> Finding | None:
+    """Cross-check the Hugging Face Trainer's own best checkpoint against ours."""
+    from reporter.history.hf import best_checkpoint_step
+
+    name = history.info.get("metric_for_best_model")
+    if not name or name not in bests or "best_metric" not in history.info:
+        return None
+    b = bests[name]
+    theirs = float(history.info["best_metric"])
+    step = best_checkpoint_step(history.info)
+    agree = abs(b.value - theirs) <= 1e-9 * max(1.0, abs(theirs)) and (step is None or step == b.epoch)
+    return Finding("trainer_best", "finding.trainer_best_agrees" if agree
+                   else "finding.trainer_best_differs",
+                   {"metric": name, "value": theirs, "step": xnum(step) if step is not None else "?",
+                    "ours_value": b.value, "ours_step": xnum(b.epoch),
+                    "checkpoint": history.info.get("best_model_checkpoint", "")[-60:]},
+                   metric=name, epochs=(xnum(b.epoch),))
 
 
 def _lr_finding(drops: list[LrDrop], history: History, monitor: str | None,

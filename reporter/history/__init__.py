@@ -14,14 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reporter.errors import HistoryError
-from reporter.history import keras
+from reporter.history import csvlog, hf, keras, mlflow, tfevents
 from reporter.history.model import History, Series, epoch_series
 
 __all__ = ["FORMATS", "MAX_BYTES", "History", "Series", "epoch_series", "load", "sniff"]
 
 MAX_BYTES = 64 * 1024 * 1024
 
-Reader = Callable[[bytes, str], list[History]]
+Reader = Callable[[bytes, str, "str | None"], list[History]]
 
 
 @dataclass(frozen=True)
@@ -47,10 +47,14 @@ _PICKLE_SUFFIXES = {".pkl", ".pickle", ".p", ".pk", ".pck"}
 _OPCODE_BYTES = {op.code.encode("latin-1") for op in pickletools.opcodes}
 
 
+def _looks_json(data: bytes, path: str) -> bool:
+    return _first_text(data) in (b"{", b"[")
+
+
 def _looks_pickle(data: bytes, path: str) -> bool:
     if data[:1] == b"\x80" and data[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
         return True
-    if _looks_json(data, path):
+    if _looks_json(data, path) or mlflow.looks_sqlite(data, path):
         return False
     if Path(path).suffix.lower() in _PICKLE_SUFFIXES:
         return True
@@ -58,17 +62,19 @@ def _looks_pickle(data: bytes, path: str) -> bool:
     return data[:1] in _OPCODE_BYTES and data.rstrip(b"\r\n")[-1:] == b"."
 
 
-def _looks_json(data: bytes, path: str) -> bool:
-    return _first_text(data) in (b"{", b"[")
-
-
 FORMATS: dict[str, Format] = {
     f.name: f
     for f in (
+        Format("mlflow-sqlite", mlflow.looks_sqlite, mlflow.read_sqlite),
+        Format("tfevents", tfevents.looks_tfevents, tfevents.read_tfevents),
         Format("keras-pickle", _looks_pickle, keras.read_pickle),
+        Format("hf-trainer-state", hf.looks_hf, hf.read_hf),
         Format("keras-json", _looks_json, keras.read_json),
+        Format("lightning-csv", csvlog.looks_lightning, csvlog.read_lightning),
+        Format("keras-csv", csvlog.looks_csv, csvlog.read_keras_csv),
     )
 }
+FOLDER_FORMATS = ("mlflow", "tfevents")
 
 
 def sniff(data: bytes, path: str) -> Format:
@@ -76,7 +82,8 @@ def sniff(data: bytes, path: str) -> Format:
     for fmt in FORMATS.values():
         if fmt.looks_like(data, path):
             return fmt
-    raise HistoryError("unknown format (tried: " + ", ".join(FORMATS) + ")", path=path)
+    raise HistoryError("unknown format (tried: " + ", ".join([*FORMATS, *FOLDER_FORMATS]) + ")",
+                       path=path)
 
 
 def read_bytes(path: str | os.PathLike[str], limit: int = MAX_BYTES) -> bytes:
@@ -100,18 +107,39 @@ def read_bytes(path: str | os.PathLike[str], limit: int = MAX_BYTES) -> bytes:
     return data
 
 
-def load(path: str | os.PathLike[str], fmt: str | None = None,
-         limit: int = MAX_BYTES) -> list[History]:
-    """Read every run in ``path``. ``fmt`` names a reader from :data:`FORMATS`."""
+def _load_folder(p: str, fmt: str | None, run: str | None) -> list[History]:
+    folder = Path(p)
+    if fmt in (None, "mlflow") and mlflow.is_file_store(folder):
+        return mlflow.read_file_store(p, run)
+    events = sorted(f for f in folder.rglob("*tfevents*")
+                    if f.is_file() and not f.is_symlink()
+                    and len(f.relative_to(folder).parts) <= 3)
+    if fmt in (None, "tfevents") and events:
+        parts = [r for f in events[:200] for r in tfevents.read_tfevents(b"", str(f), None)]
+        return [tfevents.merge(parts)]
+    raise HistoryError("a folder, but neither an MLflow run store nor TensorBoard event files",
+                       path=p)
+
+
+def load(path: str | os.PathLike[str], fmt: str | None = None, limit: int = MAX_BYTES,
+         run: str | None = None) -> list[History]:
+    """Read the runs in ``path`` (a file, an MLflow folder or a folder of event files).
+
+    ``fmt`` names a reader from :data:`FORMATS` (or ``mlflow``/``tfevents`` for folders);
+    ``run`` picks runs where a source holds several (see :func:`runs.select`).
+    """
     p = os.fspath(path)
+    if os.path.isdir(p):
+        return _load_folder(p, fmt, run)
     data = read_bytes(p, limit)
     if fmt is None:
         reader = sniff(data, p)
     elif fmt in FORMATS:
         reader = FORMATS[fmt]
     else:
-        raise HistoryError(f"unknown format {fmt!r} (known: {', '.join(FORMATS)})", path=p)
-    runs = reader.read(data, p)
+        raise HistoryError(f"unknown format {fmt!r} (known: {', '.join([*FORMATS, *FOLDER_FORMATS])})",
+                           path=p)
+    runs = reader.read(data, p, run)
     if not runs:
         raise HistoryError("no metrics found", path=p)
     return runs

@@ -19,6 +19,7 @@ import numpy as np
 from reporter.errors import HistoryError
 from reporter.history import safepickle
 from reporter.history.model import History, Note, Series, epoch_series, note
+from reporter.history.runs import select
 from reporter.history.text import decode_text
 
 _INFO_TYPES = (str, int, float, bool, type(None))
@@ -152,11 +153,11 @@ def load_json(data: bytes, path: str) -> tuple[object, tuple[Note, ...]]:
     return obj, tuple(dict.fromkeys(warn))
 
 
-def read_json(data: bytes, path: str) -> list[History]:
+def read_json(data: bytes, path: str, run: str | None = None) -> list[History]:
     obj, warnings = load_json(data, path)
-    return runs_from_object(obj, path, "keras-json", warnings)
+    return select(runs_from_object(obj, path, "keras-json", warnings), run, path)
 
 
-def read_pickle(data: bytes, path: str) -> list[History]:
+def read_pickle(data: bytes, path: str, run: str | None = None) -> list[History]:
     obj = safepickle.safe_loads(data)
-    return runs_from_object(obj, path, "keras-pickle")
+    return select(runs_from_object(obj, path, "keras-pickle"), run, path)

@@ -28,6 +28,7 @@ class Series:
     values: FloatArray
     x: FloatArray
     axis: Axis = "epoch"
+    group: str | None = None  # e.g. the eval set "g0" of "eval_g0_loss"
 
     def __post_init__(self) -> None:
         if self.values.shape != self.x.shape or self.values.ndim != 1:

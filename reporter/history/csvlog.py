@@ -1,0 +1,270 @@
+"""Turn CSV training logs into runs: Keras ``CSVLogger``/``DataFrame.to_csv`` and Lightning ``metrics.csv``.
+
+Keras logs have one row per epoch (an ``epoch`` column counted from 0, or none);
+runs appended to the same file restart their epoch count and become separate
+runs. Lightning's ``metrics.csv`` is sparse: each row carries the metrics logged
+at one ``step``, so each metric is rebuilt from its own rows, per epoch when it
+was logged once per epoch and per step otherwise (drawn on a fractional-epoch
+axis). Empty, ``NA`` and ``nan`` cells are gaps.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from reporter.errors import HistoryError
+from reporter.history.model import History, Note, Series, note
+from reporter.history.runs import select
+from reporter.history.text import decode_text
+
+MISSING = {"", "na", "nan", "null", "none", "n/a", "-nan"}
+MAX_FIELD = 1 << 20
+
+
+@dataclass
+class Table:
+    header: list[str]
+    rows: list[tuple[int, list[str]]]  # (line number, cells)
+    segments: list[int] = field(default_factory=list)  # row positions where a repeated header began
+    notes: list[Note] = field(default_factory=list)
+
+
+def _delimiter(line: str) -> str:
+    counts = {d: line.count(d) for d in (",", ";", "\t")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def read_table(data: bytes, path: str) -> Table:
+    """Header and rows, with line numbers; structural problems are errors naming the line."""
+    text = decode_text(data, path)
+    text = text.replace("\r\r\n", "\n").replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if first is None:
+        raise HistoryError("empty file", path=path)
+    delim = _delimiter(lines[first])
+    csv.field_size_limit(MAX_FIELD)
+    reader = csv.reader(lines, delimiter=delim)
+    header: list[str] | None = None
+    table = Table([], [])
+    short_lines: list[int] = []
+    try:
+        for lineno, cells in enumerate(reader, start=1):
+            if not any(c.strip() for c in cells):
+                continue
+            cells = [c.strip() for c in cells]
+            if header is None:
+                header = cells
+                _check_header(header, path, lineno, delim)
+                table.header = header
+                continue
+            if cells == header:
+                table.segments.append(len(table.rows))
+                continue
+            if len(cells) > len(header):
+                raise HistoryError(f"{len(cells)} fields but the header has {len(header)} "
+                                   f"(delimiter {delim!r})", path=path, where=f"line {lineno}")
+            if len(cells) < len(header):
+                short_lines.append(lineno)
+                cells = cells + [""] * (len(header) - len(cells))
+            table.rows.append((lineno, cells))
+    except csv.Error as exc:
+        raise HistoryError(f"malformed CSV: {exc}", path=path,
+                           where=f"line {reader.line_num}") from exc
+    if header is None or not table.rows:
+        raise HistoryError("no metrics found (the CSV has a header but no rows)", path=path)
+    if short_lines:
+        table.notes.append(note("warn.short_rows", count=len(short_lines),
+                                lines=_lines(short_lines)))
+    return table
+
+
+def _lines(numbers: list[int]) -> str:
+    shown = ", ".join(str(n) for n in numbers[:5])
+    return shown + (f", … (+{len(numbers) - 5})" if len(numbers) > 5 else "")
+
+
+def _check_header(header: list[str], path: str, lineno: int, delim: str) -> None:
+    if all(_is_number(c) for c in header if c):
+        raise HistoryError("the first row holds numbers, not column names (no header row)",
+                           path=path, where=f"line {lineno}")
+    seen: set[str] = set()
+    for i, name in enumerate(header):
+        if name and name in seen:
+            raise HistoryError(f"duplicate column name {name!r} in the header", path=path,
+                               where=f"line {lineno}, column {i + 1}")
+        seen.add(name)
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+
+
+def _number(cell: str, column: str, lineno: int, path: str) -> float:
+    if cell.lower() in MISSING:
+        return math.nan
+    try:
+        return float(cell)
+    except ValueError:
+        raise HistoryError(f"column {column!r}: {cell[:40]!r} is not a number", path=path,
+                           where=f"line {lineno}") from None
+
+
+def _column(table: Table, name: str) -> int | None:
+    for i, h in enumerate(table.header):
+        if h.lower() == name:
+            return i
+    return None
+
+
+def looks_lightning(data: bytes, path: str) -> bool:
+    head = data[:4096].decode("utf-8", "ignore").lstrip("\ufeff").splitlines()
+    if not head:
+        return False
+    cols = [c.strip().lower() for c in head[0].replace(";", ",").replace("\t", ",").split(",")]
+    return "step" in cols and len(cols) >= 2 and not head[0].lstrip().startswith(("{", "["))
+
+
+def looks_csv(data: bytes, path: str) -> bool:
+    head = data[:4096].decode("utf-8", "ignore").lstrip("\ufeff")
+    first = head.splitlines()[0] if head.splitlines() else ""
+    if first.lstrip().startswith(("{", "[")) or "\x00" in first:
+        return False
+    return any(d in first for d in (",", ";", "\t")) and any(c.isalpha() for c in first)
+
+
+# ----------------------------------------------------------------------------- Keras CSVLogger
+
+
+def read_keras_csv(data: bytes, path: str, run: str | None = None) -> list[History]:
+    table = read_table(data, path)
+    epoch_col = _column(table, "epoch")
+    index_col = 0 if table.header[0] in ("", "Unnamed: 0") else None
+    key_col = epoch_col if epoch_col is not None else index_col
+    columns = [i for i in range(len(table.header)) if i not in (epoch_col, index_col)]
+    if not columns:
+        raise HistoryError("no metric columns besides the epoch", path=path)
+    values = np.array([[_number(cells[i], table.header[i], ln, path) for i in columns]
+                       for ln, cells in table.rows], dtype=np.float64).reshape(len(table.rows), -1)
+    keys = (np.array([_number(cells[key_col], table.header[key_col], ln, path)
+                      for ln, cells in table.rows]) if key_col is not None else None)
+    # a run restarts where the epoch count goes back (CSVLogger(append=True) after a restart)
+    starts = sorted({0, *table.segments})
+    if keys is not None:
+        starts = sorted({*starts, *(i for i in range(1, len(keys)) if keys[i] <= keys[i - 1])})
+    bounds = [*starts, len(table.rows)]
+    stem = Path(path).stem
+    runs = []
+    for k, (a, b) in enumerate(zip(bounds, bounds[1:], strict=False)):
+        if a == b:
+            continue
+        seg = values[a:b]
+        x = (keys[a:b] + 1.0) if keys is not None else np.arange(1, b - a + 1, dtype=np.float64)
+        notes = list(table.notes)
+        series = {}
+        for j, col in enumerate(columns):
+            name = table.header[col] or f"column_{col + 1}"
+            v = seg[:, j].copy()
+            gaps = [table.rows[a + i][0] for i in np.flatnonzero(~np.isfinite(v))]
+            if gaps:
+                notes.append(note("warn.csv_gaps", metric=name, count=len(gaps), lines=_lines(gaps)))
+            series[name] = Series(name, v, x.astype(np.float64), "epoch")
+        name = stem if len(bounds) == 2 else f"{stem}-run{k + 1}"
+        runs.append(History(name, Path(path), series, "keras-csv", {"run": str(k + 1)},
+                            tuple(dict.fromkeys(notes))))
+    chosen = select(runs, run, path, default="last")
+    if len(runs) > 1 and run is None:
+        only = chosen[0]
+        chosen = [History(Path(path).stem, only.source, only.series, only.format, only.info,
+                          (*only.warnings, note("warn.appended_runs", count=len(runs))))]
+    return chosen
+
+
+# ----------------------------------------------------------------------------- Lightning
+
+
+def read_lightning(data: bytes, path: str, run: str | None = None) -> list[History]:
+    table = read_table(data, path)
+    step_col = _column(table, "step")
+    epoch_col = _column(table, "epoch")
+    assert step_col is not None
+    metric_cols = [i for i in range(len(table.header)) if i not in (step_col, epoch_col)]
+    steps = np.array([_number(c[step_col], "step", ln, path) for ln, c in table.rows])
+    epochs = (np.array([_number(c[epoch_col], "epoch", ln, path) for ln, c in table.rows])
+              if epoch_col is not None else np.full(len(steps), np.nan))
+    # step → epoch map from rows that carry both (lr-* rows have an empty epoch)
+    known = np.isfinite(steps) & np.isfinite(epochs)
+    map_steps, map_epochs = _epoch_map(steps[known], epochs[known])
+    notes = list(table.notes)
+    series: dict[str, Series] = {}
+    n_epochs = int(np.nanmax(epochs)) + 1 if np.isfinite(epochs).any() else 0
+    for col in metric_cols:
+        name = table.header[col]
+        pts = []
+        for (ln, cells), st, ep in zip(table.rows, steps, epochs, strict=True):
+            cell = cells[col]
+            if cell == "":
+                continue
+            pts.append((st, ep, _number(cell, name, ln, path), ln))
+        if not pts:
+            notes.append(note("warn.empty_metric", metric=name))
+            continue
+        # identical (step, value) rows are repeats (LearningRateMonitor logs once per param group)
+        dedup: dict[tuple[float, float], tuple[float, float, float, int]] = {}
+        for p in pts:
+            dedup[(p[0], p[2])] = p
+        pts = sorted(dedup.values(), key=lambda p: (p[0], p[3]))
+        st = np.array([p[0] for p in pts])
+        ep = np.array([p[1] for p in pts])
+        v = np.array([p[2] for p in pts])
+        per_epoch = (np.isfinite(ep).all() and len(np.unique(ep)) == len(ep)
+                     and (len(ep) > 1 or n_epochs <= 1) and not name.endswith("_step"))
+        if per_epoch:
+            x = ep + 1.0
+        else:
+            x = _fractional_epoch(st, map_steps, map_epochs)
+        if len(np.unique(x)) != len(x):
+            notes.append(note("warn.duplicate_steps", metric=name))
+            keep = np.r_[np.diff(x) != 0, True]
+            x, v = x[keep], v[keep]
+        bad = int(np.count_nonzero(~np.isfinite(v)))
+        if bad:
+            notes.append(note("warn.nonfinite", metric=name, count=bad, total=int(v.size)))
+        series[name] = Series(name, v, x, "epoch")
+    if not series:
+        raise HistoryError("no metrics found (every metric column is empty)", path=path)
+    parent = Path(path).parent.name
+    name = f"{parent}-{Path(path).stem}" if parent.startswith("version_") else Path(path).stem
+    hist = History(name, Path(path), series, "lightning-csv", {}, tuple(dict.fromkeys(notes)),
+                   "epoch", None)
+    return select([hist], run, path)
+
+
+def _epoch_map(steps: np.ndarray, epochs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each epoch, the first and last step seen in it."""
+    if steps.size == 0:
+        return np.array([0.0]), np.array([0.0])
+    out_s, out_e = [], []
+    for e in np.unique(epochs):
+        s = steps[epochs == e]
+        out_s += [float(s.min()), float(s.max())]
+        out_e += [float(e), float(e) + 1.0]
+    order = np.argsort(out_s, kind="stable")
+    return np.array(out_s)[order], np.array(out_e)[order]
+
+
+def _fractional_epoch(steps: np.ndarray, map_steps: np.ndarray, map_epochs: np.ndarray) -> np.ndarray:
+    """Steps placed on the epoch axis: epoch e spans (e, e+1], matching per-epoch x = e+1."""
+    if map_steps.size < 2:
+        return steps.astype(np.float64)
+    return np.interp(steps, map_steps, map_epochs)

@@ -1,0 +1,146 @@
+"""Turn a Hugging Face ``trainer_state.json`` into a run on a step axis.
+
+``log_history`` interleaves training entries (``loss``, ``learning_rate``,
+``grad_norm`` ...) and evaluation entries (``eval_*``); each key becomes a series
+over the ``step`` at which it was logged, and the ``epoch`` logged beside it
+gives the step → epoch map shown on the plots. The Trainer's own verdict —
+``best_metric``, ``best_model_checkpoint``/``best_global_step`` — is kept as run
+info so the report can cross-check it. Several evaluation sets
+(``eval_g0_loss``, ``eval_g1_loss`` ...) form families.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from reporter.errors import HistoryError
+from reporter.history.keras import load_json
+from reporter.history.model import History, Note, Series, note
+from reporter.history.runs import select
+
+SUMMARY_KEYS = {"train_runtime", "train_samples_per_second", "train_steps_per_second",
+                "total_flos", "train_loss"}
+STATE_KEYS = ("best_metric", "best_model_checkpoint", "best_global_step", "global_step",
+              "max_steps", "num_train_epochs", "epoch", "eval_steps", "logging_steps",
+              "save_steps", "train_batch_size")
+
+
+def looks_hf(data: bytes, path: str) -> bool:
+    head = data[:65536]
+    return b'"log_history"' in head or (b"log_history" in data and data.lstrip()[:1] == b"{")
+
+
+def read_hf(data: bytes, path: str, run: str | None = None) -> list[History]:
+    obj, warnings = load_json(data, path)
+    if not isinstance(obj, dict) or not isinstance(obj.get("log_history"), list):
+        raise HistoryError("not a trainer_state.json: no log_history list", path=path)
+    log = obj["log_history"]
+    notes: list[Note] = list(warnings)
+    points: dict[str, list[tuple[float, float]]] = {}
+    step_epoch: list[tuple[float, float]] = []
+    info: dict[str, str] = {}
+    fallback = 0
+    for i, entry in enumerate(log):
+        if not isinstance(entry, dict):
+            raise HistoryError(f"log_history[{i}] is a {type(entry).__name__}, not an object",
+                               path=path, where=f"log_history[{i}]")
+        step = entry.get("step")
+        if not isinstance(step, int | float) or isinstance(step, bool):
+            step, fallback = float(i), fallback + 1
+        epoch = entry.get("epoch")
+        if isinstance(epoch, int | float) and not isinstance(epoch, bool):
+            step_epoch.append((float(step), float(epoch)))
+        if "train_runtime" in entry:  # the closing summary entry
+            for k in SUMMARY_KEYS & entry.keys():
+                info[k] = str(entry[k])
+            continue
+        for key, value in entry.items():
+            if key in ("step", "epoch") or isinstance(value, bool):
+                continue
+            if isinstance(value, int | float):
+                points.setdefault(key, []).append((float(step), float(value)))
+            elif value is None:
+                points.setdefault(key, []).append((float(step), math.nan))
+    if fallback:
+        notes.append(note("warn.hf_no_step", count=fallback))
+    if not points:
+        raise HistoryError("no metrics found (log_history is empty)", path=path)
+    series: dict[str, Series] = {}
+    for key, pts in points.items():
+        pts.sort(key=lambda p: p[0])
+        x = np.array([p[0] for p in pts])
+        v = np.array([p[1] for p in pts])
+        if len(np.unique(x)) != len(x):
+            notes.append(note("warn.duplicate_steps", metric=key))
+            keep = np.r_[np.diff(x) != 0, True]
+            x, v = x[keep], v[keep]
+        bad = int(np.count_nonzero(~np.isfinite(v)))
+        if bad:
+            notes.append(note("warn.nonfinite", metric=key, count=bad, total=int(v.size)))
+        group = _eval_group(key, points)
+        series[key] = Series(key, v, x, "step", group)
+    for k in STATE_KEYS:
+        if obj.get(k) is not None:
+            info[k] = str(obj[k])
+    callbacks = obj.get("stateful_callbacks")
+    if isinstance(callbacks, dict) and isinstance(callbacks.get("EarlyStoppingCallback"), dict):
+        args = callbacks["EarlyStoppingCallback"].get("args", {})
+        for k in ("early_stopping_patience", "early_stopping_threshold"):
+            if k in args:
+                info[k] = str(args[k])
+    chosen = _metric_for_best_model(series, info)
+    if chosen is not None:
+        info["metric_for_best_model"] = chosen
+    se = sorted(step_epoch)
+    epoch_at_step = (np.array([s for s, _ in se]), np.array([e for _, e in se])) if se else None
+    name = Path(path).stem
+    if name == "trainer_state":
+        name = Path(path).parent.name or name
+    hist = History(name, Path(path), series, "hf-trainer-state", info,
+                   tuple(dict.fromkeys(notes)), "step", epoch_at_step)
+    return select([hist], run, path)
+
+
+_GROUP = re.compile(r"^eval_([A-Za-z0-9]+)_(.+)$")
+
+
+def _eval_group(key: str, points: dict[str, Any]) -> str | None:
+    """``g0`` for ``eval_g0_loss`` when other eval sets log the same metric."""
+    m = _GROUP.match(key)
+    if not m:
+        return None
+    group, metric = m.groups()
+    others = {_GROUP.match(k).group(1) for k in points  # type: ignore[union-attr]
+              if _GROUP.match(k) and _GROUP.match(k).group(2) == metric}  # type: ignore[union-attr]
+    return group if len(others) >= 2 else None
+
+
+def best_checkpoint_step(info: dict[str, str] | Any) -> float | None:
+    """The step of the Trainer's best checkpoint: ``best_global_step`` or ``checkpoint-N``."""
+    if info.get("best_global_step") not in (None, "None"):
+        return float(info["best_global_step"])
+    m = re.search(r"checkpoint-(\d+)", str(info.get("best_model_checkpoint", "")))
+    return float(m.group(1)) if m else None
+
+
+def _metric_for_best_model(series: dict[str, Series], info: dict[str, str]) -> str | None:
+    """The eval series the Trainer ranked checkpoints by: the one that holds ``best_metric``
+    at the best checkpoint's step (or anywhere, when the step is unknown)."""
+    try:
+        best = float(info["best_metric"])
+    except (KeyError, ValueError):
+        return None
+    step = best_checkpoint_step(info)
+    hits = []
+    for name, s in series.items():
+        if not name.startswith("eval_") or name.endswith(("_runtime", "_per_second")):
+            continue
+        at = np.flatnonzero(s.x == step) if step is not None else np.arange(len(s))
+        if any(math.isclose(float(s.values[i]), best, rel_tol=1e-9, abs_tol=1e-12) for i in at):
+            hits.append(name)
+    return hits[0] if len(hits) == 1 else None
