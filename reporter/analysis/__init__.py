@@ -360,11 +360,17 @@ def _recommend(history: History, catalog: Catalog, monitor: str | None, mode: Di
     smooth_best = plateau_start(s, mode, threshold)
     raw_best = _argbest(v, mode)
     assert raw_best is not None
-    if smooth_best >= n - 2 or raw_best >= n - 1:
+    conflict = (_conflicting_metric(history, catalog, monitor, mode, raw_best, patience, ex)
+                if "loss" in monitor.lower() else _loss_disagrees(history, catalog, monitor, ex))
+    if conflict is not None:
+        situations.append(conflict)
+        doubts.append("conflicting_metrics")
+    if raw_best >= n - 2:  # the raw curve reached its best in the last two epochs: not converged
         keep = raw_best
         rec = Recommendation("continue", monitor, mode, None, keep, float(v[keep]), n, patience,
                              "rec.continue", dict(base, last_epoch=ex(n - 1), keep_epoch=ex(keep),
-                                                  value=float(v[keep])))
+                                                  value=float(v[keep])),
+                             "high" if not doubts else "medium", tuple(doubts))
         situations.append(Finding("still_improving", "finding.still_improving",
                                   {"monitor": monitor, "epoch": ex(n - 1), "value": float(v[-1])},
                                   metric=monitor, epochs=(ex(n - 1),)))
@@ -376,7 +382,8 @@ def _recommend(history: History, catalog: Catalog, monitor: str | None, mode: Di
         rec_kind: RecommendationKind = "keep_best"
         stop_index: int | None = None
         key = "rec.keep_best"
-        params = dict(base, keep_epoch=ex(keep), value=float(v[keep]), since_epoch=ex(smooth_best))
+        params = dict(base, keep_epoch=ex(keep), value=float(v[keep]),
+                      since_epoch=ex(min(smooth_best, n - 1)))
     else:
         keep = _argbest(v, mode, stop) or 0
         rec_kind, stop_index = "stop", stop
@@ -415,11 +422,6 @@ def _recommend(history: History, catalog: Catalog, monitor: str | None, mode: Di
         if stop_index is not None and abs(k_stop - stop_index) > patience:
             doubts.append("policies_disagree")
 
-    conflict = (_conflicting_metric(history, catalog, monitor, mode, keep, patience, ex)
-                if "loss" in monitor.lower() else _loss_disagrees(history, catalog, monitor, ex))
-    if conflict is not None:
-        situations.append(conflict)
-        doubts.append("conflicting_metrics")
     scale = noise_scale(v)
     first = v[np.isfinite(v)][0]
     if abs(first - v[raw_best]) > 0 and scale > 0.5 * abs(first - v[raw_best]):
