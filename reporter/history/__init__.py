@@ -82,8 +82,8 @@ def sniff(data: bytes, path: str) -> Format:
     for fmt in FORMATS.values():
         if fmt.looks_like(data, path):
             return fmt
-    raise HistoryError("unknown format (tried: " + ", ".join([*FORMATS, *FOLDER_FORMATS]) + ")",
-                       path=path)
+    tried = ", ".join(dict.fromkeys([*FORMATS, *FOLDER_FORMATS]))
+    raise HistoryError(f"unknown format (tried: {tried})", path=path)
 
 
 def read_bytes(path: str | os.PathLike[str], limit: int = MAX_BYTES) -> bytes:

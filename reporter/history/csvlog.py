@@ -140,7 +140,9 @@ def looks_csv(data: bytes, path: str) -> bool:
     first = head.splitlines()[0] if head.splitlines() else ""
     if first.lstrip().startswith(("{", "[")) or "\x00" in first:
         return False
-    return any(d in first for d in (",", ";", "\t")) and any(c.isalpha() for c in first)
+    if not any(d in first for d in (",", ";", "\t")):
+        return False
+    return any(c.isalpha() for c in first) or Path(path).suffix.lower() in (".csv", ".tsv", ".log")
 
 
 # ----------------------------------------------------------------------------- Keras CSVLogger
@@ -251,16 +253,17 @@ def read_lightning(data: bytes, path: str, run: str | None = None) -> list[Histo
 
 
 def _epoch_map(steps: np.ndarray, epochs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For each epoch, the first and last step seen in it."""
+    """Knots of the step → epoch map: epoch e ends at its last step, drawn at x = e + 1."""
     if steps.size == 0:
         return np.array([0.0]), np.array([0.0])
-    out_s, out_e = [], []
+    knots_s = [float(steps.min()) - 1.0]
+    knots_e = [float(epochs.min())]
     for e in np.unique(epochs):
-        s = steps[epochs == e]
-        out_s += [float(s.min()), float(s.max())]
-        out_e += [float(e), float(e) + 1.0]
-    order = np.argsort(out_s, kind="stable")
-    return np.array(out_s)[order], np.array(out_e)[order]
+        last = float(steps[epochs == e].max())
+        if last > knots_s[-1]:
+            knots_s.append(last)
+            knots_e.append(float(e) + 1.0)
+    return np.array(knots_s), np.array(knots_e)
 
 
 def _fractional_epoch(steps: np.ndarray, map_steps: np.ndarray, map_epochs: np.ndarray) -> np.ndarray:
