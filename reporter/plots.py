@@ -149,7 +149,19 @@ def _decorate(ax: Any, analysis: Analysis, lang: str, t: Label) -> None:
 
 
 def _xlabel(ax: Any, analysis: Analysis, lang: str, t: Label) -> None:
-    ax.set_xlabel(_label(t(f"plot.{analysis.history.axis}"), lang))
+    h = analysis.history
+    ax.set_xlabel(_label(t(f"plot.{h.axis}"), lang))
+    if h.axis == "step" and h.epoch_at_step is not None and len(h.epoch_at_step[0]) > 1:
+        steps, epochs = h.epoch_at_step
+        order = np.argsort(steps, kind="stable")
+        steps, epochs = steps[order], np.maximum.accumulate(epochs[order])
+        if epochs[-1] > epochs[0]:
+            top = ax.secondary_xaxis(
+                "top", functions=(lambda s: np.interp(s, steps, epochs),
+                                  lambda e: np.interp(e, epochs, steps)))
+            top.set_xlabel(_label(t("plot.epoch"), lang), fontsize=7)
+            top.tick_params(labelsize=7)
+            ax.set_gid("has-epoch-axis")
 
 
 def build_figure(analysis: Analysis, family: Family, lang: str, t: Label) -> Figure:
@@ -225,7 +237,8 @@ def _make_room(fig: Figure, ax: Any, legend: Any) -> None:
     width = legend.get_window_extent(renderer).width / fig.bbox.width
     left = 0.085
     right = max(left + 0.4, 0.995 - width - 0.025)
-    ax.set_position((left, 0.15, right - left, 0.8))
+    top = 0.78 if ax.get_gid() == "has-epoch-axis" else 0.95
+    ax.set_position((left, 0.15, right - left, top - 0.15))
 
 
 def render_svg(fig: Figure) -> bytes:

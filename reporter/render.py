@@ -39,7 +39,7 @@ class BestRow:
 
 @dataclass(frozen=True)
 class ClassRow:
-    index: int
+    index: int | str
     metric: str
     val_value: float | None
     val_epoch: float | None
@@ -53,6 +53,7 @@ class Section:
     image: str
     findings: list[Text] = field(default_factory=list)
     class_rows: list[ClassRow] = field(default_factory=list)
+    sets: bool = False
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,9 @@ class ReportContext:
     name: str
     source: str
     format: str
-    epochs: int
+    axis: str
+    length: Text
+    axis_note: Text
     version: str
     monitor: str | None
     info: list[tuple[str, str]]
@@ -160,10 +163,10 @@ def build_context(analysis: Analysis, image_urls: Sequence[str], t: Messages) ->
         if family.kind == "per_class":
             for m in family.metrics:
                 r = _best_row(analysis, m, t)
-                class_rows.append(ClassRow(m.class_index or 0, short(m.val or m.base, 80),
+                class_rows.append(ClassRow(m.label or m.class_index or 0, short(m.val or m.base, 80),
                                            r.val_value, r.val_epoch, r.final))
         sections.append(Section(family.key, family_title(family, t), url, fam_findings,
-                                class_rows))
+                                class_rows, family.metrics[0].label is not None))
     xs = positions(h, rec.monitor)
 
     def ex(i: int | None) -> str:
@@ -198,7 +201,9 @@ def build_context(analysis: Analysis, image_urls: Sequence[str], t: Messages) ->
                     else t("crit.none") if analysis.criteria else None)
     return ReportContext(
         name=short(h.name, 200), source=short(str(h.source), 300), format=h.format,
-        epochs=h.n_epochs, version=version(), monitor=rec.monitor,
+        axis=h.axis, length=_length(h, xs, t),
+        axis_note=t("report.lang_note" if h.axis == "epoch" else "report.step_note"),
+        version=version(), monitor=rec.monitor,
         info=[(short(k, 60), short(v, 200)) for k, v in list(h.info.items())[:40]],
         recommendation=sentence(rec.key, rec.params, t, h.axis), recommendation_kind=rec.kind,
         confidence=_confidence(rec.confidence, t),
@@ -208,6 +213,13 @@ def build_context(analysis: Analysis, image_urls: Sequence[str], t: Messages) ->
                               for k, v in w.params.items()}) for w in analysis.warnings],
         best_rows=rows, stopping=stopping, policies=policies, criteria=criteria,
         criteria_summary=summary_text, criteria_note=t("crit.note", k=5), sections=sections)
+
+
+def _length(h: Any, xs: Any, t: Messages) -> Text:
+    if h.axis == "epoch":
+        return t("report.length_epochs", n=h.n_epochs or len(xs))
+    last = max((float(s.x.max()) for s in h.series.values() if len(s)), default=0.0)
+    return t("report.length_steps", last=f"{xnum(last):,}", n=len(xs))
 
 
 def _confidence(level: str, t: Messages) -> Text:

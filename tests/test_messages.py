@@ -19,6 +19,9 @@ DYNAMIC = {  # keys built from a prefix and a closed set of values
     "family.": ["loss", "per_class", "per_set", "macro", "single", "schedule", "diagnostic"],
     "plot.": ["train", "val", "test", "epoch", "step"],
     "confidence.": ["high", "medium", "low"],
+    "col.": ["epoch", "step", "set", "class"],
+    "section.": ["set_table", "class_table"],
+    "report.": ["lang_note", "step_note"],
     "doubt.": ["late_recovery", "policies_disagree", "conflicting_metrics", "noisy", "divergence"],
     "reason.": ["patience", "not_finite", "stopping_threshold", "divergence_threshold", "none"],
 }

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -504,7 +505,8 @@ def _trainer_best(history: History, bests: Mapping[str, Best]) -> Finding | None
                    else "finding.trainer_best_differs",
                    {"metric": name, "value": theirs, "step": xnum(step) if step is not None else "?",
                     "ours_value": b.value, "ours_step": xnum(b.epoch),
-                    "checkpoint": history.info.get("best_model_checkpoint", "")[-60:]},
+                    "checkpoint": Path(history.info.get("best_model_checkpoint", "")).name
+                    or "?"},
                    metric=name, epochs=(xnum(b.epoch),))
 
 
@@ -613,8 +615,12 @@ def _family_findings(history: History, catalog: Catalog, bests: Mapping[str, Bes
         best_cls, best_val = finals[0]
         worst_cls, worst_val = finals[-1]
         epochs = sorted({xnum(b.epoch) for _, b in split_bests})
+        labels = {m.class_index or 0: m.label for m in fam.metrics}
+        if labels.get(best_cls) is not None:
+            best_cls, worst_cls = labels[best_cls], labels[worst_cls]  # type: ignore[assignment]
         out.append(Finding(
-            "per_class_summary", "finding.per_class_summary",
+            "per_class_summary",
+            "finding.per_set_summary" if labels.get(0) is not None else "finding.per_class_summary",
             {"family": fam.key, "best_class": best_cls, "best_value": best_val,
              "worst_class": worst_cls, "worst_value": worst_val,
              "first_best": epochs[0], "last_best": epochs[-1]},

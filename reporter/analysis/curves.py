@@ -215,7 +215,14 @@ def lr_drops(history: History, catalog: Catalog, ratio: float = 0.7) -> list[LrD
             continue
         v = series.values
         for i in range(1, v.shape[0]):
-            if np.isfinite(v[i]) and np.isfinite(v[i - 1]) and v[i - 1] > 0 and v[i] <= ratio * v[i - 1]:
+            if not (np.isfinite(v[i]) and np.isfinite(v[i - 1]) and v[i - 1] > 0
+                    and v[i] <= ratio * v[i - 1]):
+                continue
+            # a step drop (ReduceLROnPlateau, MultiStep): the rate was flat just before it,
+            # unlike the last steps of a decay schedule running to zero
+            flat_before = i < 2 or not np.isfinite(v[i - 2]) or v[i - 2] <= 0 \
+                or v[i - 1] / v[i - 2] >= 0.95
+            if flat_before:
                 drops.append(LrDrop(name, i, float(series.x[i]), float(v[i - 1]), float(v[i])))
         if drops:
             break  # one schedule is enough (optimisers often log one per parameter group)

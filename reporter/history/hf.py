@@ -110,14 +110,20 @@ _GROUP = re.compile(r"^eval_([A-Za-z0-9]+)_(.+)$")
 
 
 def _eval_group(key: str, points: dict[str, Any]) -> str | None:
-    """``g0`` for ``eval_g0_loss`` when other eval sets log the same metric."""
+    """``g0`` for ``eval_g0_loss`` when at least two eval sets log at least two same metrics."""
     m = _GROUP.match(key)
     if not m:
         return None
+    by_group: dict[str, set[str]] = {}
+    for k in points:
+        g = _GROUP.match(k)
+        if g:
+            by_group.setdefault(g.group(1), set()).add(g.group(2))
     group, metric = m.groups()
-    others = {_GROUP.match(k).group(1) for k in points  # type: ignore[union-attr]
-              if _GROUP.match(k) and _GROUP.match(k).group(2) == metric}  # type: ignore[union-attr]
-    return group if len(others) >= 2 else None
+    peers = [g for g, metrics in by_group.items()
+             if g != group and len(metrics & by_group[group]) >= 2]
+    return group if peers and metric in set.intersection(*(by_group[g] for g in [group, *peers])) \
+        else None
 
 
 def best_checkpoint_step(info: dict[str, str] | Any) -> float | None:
