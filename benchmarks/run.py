@@ -5,6 +5,7 @@
 Suites:
   report   `reporter report` on the seed-shaped example history vs
            ../shared/bench/floor.py --fmt svg (targets: time and peak RSS <= 1.2x the floor)
+  read     parsing the largest ../shared histories vs their whole report (target < 5%)
 
 Each command runs in a fresh process; wall time and the child's peak RSS
 (``wait4``) are recorded; runs of the two sides alternate so machine noise hits
@@ -69,7 +70,34 @@ def suite_report(repeat: int) -> None:
                 (1.2, 1.2))
 
 
-SUITES = {"report": suite_report}
+def suite_read(repeat: int) -> None:
+    """Parsing time of the largest shared histories as a share of their whole report time."""
+    real = SHARED / "histories-real"
+    if not real.exists():
+        raise SystemExit(f"{real} is missing")
+    from reporter.history import load
+
+    def size(p: Path) -> int:
+        return sum(f.stat().st_size for f in p.rglob("*")) if p.is_dir() else p.stat().st_size
+
+    files = sorted((p for p in real.iterdir() if p.suffix != ".md"), key=size, reverse=True)[:5]
+    print(f"\n== read: parsing vs report time, the {len(files)} largest files (target < 5%)")
+    with tempfile.TemporaryDirectory() as tmp:
+        for path in files:
+            load(path)  # warm
+            parse = []
+            for _ in range(repeat):
+                start = time.perf_counter()
+                load(path)
+                parse.append(time.perf_counter() - start)
+            report, _ = measure([sys.executable, "-m", "reporter", "report", str(path), "-o",
+                                 str(Path(tmp) / "out"), "-q"], Path(tmp))
+            t_parse = statistics.median(parse)
+            print(f"  {path.name[:60]:60s} {size(path) / 1024:8.0f} KiB  parse {t_parse * 1000:7.1f} ms"
+                  f"  report {report:5.2f} s  share {100 * t_parse / report:5.2f}%")
+
+
+SUITES = {"report": suite_report, "read": suite_read}
 
 
 def main() -> None:

@@ -1,13 +1,15 @@
 """Turn TensorBoard event files (``events.out.tfevents.*``) into a run on a step axis.
 
-Classic ``simple_value`` scalars and TF2 tensor scalars are both read, through
-TensorBoard's own ``EventAccumulator``: an optional extra,
-``pip install 'reporter[tensorboard]'``.
+Classic ``simple_value`` scalars and TF2 tensor scalars (plugin ``scalars``) are both
+read. The TFRecord framing is walked here (fast); each record is parsed with
+TensorBoard's own ``Event`` protobuf class, an optional extra:
+``pip install 'reporter[tensorboard]'``. Other plugins (hparams, images ...) are skipped.
 """
 
 from __future__ import annotations
 
-import math
+import struct
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,37 +29,73 @@ def looks_tfevents(data: bytes, path: str) -> bool:
     return len(data) >= 13 and data[12:13] == b"\x09" and int.from_bytes(data[:8], "little") < 1 << 20
 
 
+def _records(data: bytes, path: str) -> Iterator[bytes]:
+    """TFRecord framing: u64 length, u32 masked CRC, payload, u32 masked CRC."""
+    pos = 0
+    while pos < len(data):
+        if pos + 12 > len(data):
+            raise HistoryError(f"event file truncated at byte {pos}", path=path)
+        (length,) = struct.unpack_from("<Q", data, pos)
+        start = pos + 12
+        if length > len(data) - start - 4:
+            raise HistoryError(f"event file truncated or corrupt at byte {pos}", path=path)
+        yield data[start:start + length]
+        pos = start + length + 4
+
+
+def _value(v: Any) -> float | None:
+    """A scalar from a summary value: classic ``simple_value`` or a TF2 0-d tensor."""
+    kind = v.WhichOneof("value")
+    if kind == "simple_value":
+        return float(v.simple_value)
+    if kind != "tensor":
+        return None
+    plugin = v.metadata.plugin_data.plugin_name
+    if plugin not in ("", "scalars"):
+        return None
+    tp = v.tensor
+    if tp.tensor_shape.dim and any(d.size != 1 for d in tp.tensor_shape.dim):
+        return None
+    dtype = _DTYPES.get(tp.dtype)
+    if dtype is None:
+        return None
+    if tp.tensor_content:
+        arr = np.frombuffer(tp.tensor_content, dtype=dtype)
+        return float(arr[0]) if arr.size == 1 else None
+    for field in ("float_val", "double_val", "int_val", "int64_val", "half_val"):
+        vals = getattr(tp, field)
+        if len(vals) == 1:
+            return float(vals[0])
+    return None
+
+
+_DTYPES = {1: np.float32, 2: np.float64, 3: np.int32, 9: np.int64, 19: np.float16}
+
+
 def read_tfevents(data: bytes, path: str, run: str | None = None) -> list[History]:
     try:
-        from tensorboard.backend.event_processing import event_accumulator
-        from tensorboard.util import tensor_util
+        from tensorboard.compat.proto import event_pb2
     except ImportError:
         raise HistoryError(MISSING, path=path) from None
     src = Path(path)
-    target = src
-    if "tfevents" not in src.name and src.is_file():
-        raise HistoryError("TensorBoard only reads files whose name contains 'tfevents' "
-                           "(rename it, e.g. events.out.tfevents.1)", path=path)
-    acc = event_accumulator.EventAccumulator(
-        str(target), size_guidance={"scalars": 0, "tensors": 0, "histograms": 1, "images": 1,
-                                    "audio": 1, "compressedHistograms": 1})
-    try:
-        acc.Reload()
-    except Exception as exc:  # corrupt records raise from deep inside TensorBoard
-        raise HistoryError(f"cannot read the event file: {type(exc).__name__}: {exc}",
-                           path=path) from exc
-    tags = acc.Tags()
+    if not data:
+        try:
+            data = src.read_bytes()
+        except OSError as exc:
+            raise HistoryError(f"cannot read: {exc.strerror or exc}", path=path) from exc
     raw: dict[str, list[tuple[float, float]]] = {}
-    for tag in tags.get("scalars", []):
-        raw[tag] = [(float(e.step), float(e.value)) for e in acc.Scalars(tag)]
-    for tag in tags.get("tensors", []):
-        pts = []
-        for e in acc.Tensors(tag):
-            arr = _scalar(tensor_util.make_ndarray(e.tensor_proto))
-            if arr is not None:
-                pts.append((float(e.step), arr))
-        if pts:
-            raw.setdefault(tag, pts)
+    for i, record in enumerate(_records(data, path)):
+        try:
+            event = event_pb2.Event.FromString(record)
+        except Exception as exc:  # protobuf's DecodeError and friends
+            raise HistoryError(f"record {i} is not a TensorBoard event ({type(exc).__name__})",
+                               path=path) from exc
+        if not event.HasField("summary"):
+            continue
+        for v in event.summary.value:
+            value = _value(v)
+            if value is not None and v.tag:
+                raw.setdefault(v.tag, []).append((float(event.step), value))
     if not raw:
         raise HistoryError("no scalar summaries in this event file", path=path)
     notes: list[Note] = []
@@ -95,11 +133,3 @@ def merge(runs: list[History]) -> History:
     first = runs[0]
     return History(first.name, first.source.parent.parent if len(runs) > 1 else first.source,
                    series, "tfevents", {}, tuple(dict.fromkeys(notes)), "step")
-
-
-def _scalar(arr: Any) -> float | None:
-    a = np.asarray(arr)
-    if a.size != 1 or a.dtype.kind not in "fiub":
-        return None
-    v = float(a.reshape(-1)[0])
-    return v if math.isfinite(v) or math.isnan(v) or math.isinf(v) else None
