@@ -40,8 +40,14 @@ def measure(cmd: list[str], cwd: Path) -> tuple[float, float]:
     return wall, usage.ru_maxrss / 1024
 
 
-def compare(label: str, ours: list[str], floor: list[str], repeat: int, cwd: Path,
-            targets: tuple[float, float]) -> dict[str, float]:
+def compare(
+    label: str,
+    ours: list[str],
+    floor: list[str],
+    repeat: int,
+    cwd: Path,
+    targets: tuple[float, float],
+) -> dict[str, float]:
     measure(ours, cwd), measure(floor, cwd)  # warm the file cache
     a: list[tuple[float, float]] = []
     b: list[tuple[float, float]] = []
@@ -53,8 +59,10 @@ def compare(label: str, ours: list[str], floor: list[str], repeat: int, cwd: Pat
     print(f"\n== {label} (median of {repeat})")
     print(f"  reporter : {t_a:6.2f} s  {m_a:6.1f} MiB")
     print(f"  floor    : {t_b:6.2f} s  {m_b:6.1f} MiB")
-    print(f"  ratio    : time {t_a / t_b:.2f}x (target <= {targets[0]}x)   "
-          f"memory {m_a / m_b:.2f}x (target <= {targets[1]}x)")
+    print(
+        f"  ratio    : time {t_a / t_b:.2f}x (target <= {targets[0]}x)   "
+        f"memory {m_a / m_b:.2f}x (target <= {targets[1]}x)"
+    )
     return {"time_ratio": t_a / t_b, "memory_ratio": m_a / m_b}
 
 
@@ -63,11 +71,25 @@ def suite_report(repeat: int) -> None:
         raise SystemExit(f"{FLOOR} is missing: the floor lives in ../shared/bench")
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        ours = [sys.executable, "-m", "reporter", "report", str(ROOT / "histories" / "0_baseline.pkl"),
-                "-o", str(work / "out"), "-q"]
+        ours = [
+            sys.executable,
+            "-m",
+            "reporter",
+            "report",
+            str(ROOT / "histories" / "0_baseline.pkl"),
+            "-o",
+            str(work / "out"),
+            "-q",
+        ]
         floor = [sys.executable, str(FLOOR), "--fmt", "svg", "--out", str(work / "floor.pdf")]
-        compare("report: seed-shaped history, 30 epochs x 5 classes", ours, floor, repeat, work,
-                (1.2, 1.2))
+        compare(
+            "report: seed-shaped history, 30 epochs x 5 classes",
+            ours,
+            floor,
+            repeat,
+            work,
+            (1.2, 1.2),
+        )
 
 
 def suite_read(repeat: int) -> None:
@@ -90,18 +112,33 @@ def suite_read(repeat: int) -> None:
                 start = time.perf_counter()
                 load(path)
                 parse.append(time.perf_counter() - start)
-            report, _ = measure([sys.executable, "-m", "reporter", "report", str(path), "-o",
-                                 str(Path(tmp) / "out"), "-q"], Path(tmp))
+            report, _ = measure(
+                [
+                    sys.executable,
+                    "-m",
+                    "reporter",
+                    "report",
+                    str(path),
+                    "-o",
+                    str(Path(tmp) / "out"),
+                    "-q",
+                ],
+                Path(tmp),
+            )
             t_parse = statistics.median(parse)
-            print(f"  {path.name[:60]:60s} {size(path) / 1024:8.0f} KiB  parse {t_parse * 1000:7.1f} ms"
-                  f"  report {report:5.2f} s  share {100 * t_parse / report:5.2f}%")
+            print(
+                f"  {path.name[:60]:60s} {size(path) / 1024:8.0f} KiB  parse {t_parse * 1000:7.1f} ms"
+                f"  report {report:5.2f} s  share {100 * t_parse / report:5.2f}%"
+            )
 
 
 SUITES = {"report": suite_report, "read": suite_read}
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("suites", nargs="*", metavar="SUITE", help=", ".join(SUITES))
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()

@@ -10,7 +10,7 @@ without importing that package (it imports ``distutils``).
 from __future__ import annotations
 
 import importlib.util
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from reporter.errors import RenderError
@@ -18,7 +18,7 @@ from reporter.errors import RenderError
 _PACKAGE = Path(__file__).resolve().parent
 
 
-@lru_cache(maxsize=None)
+@cache
 def templates_dir() -> Path:
     """The built-in templates folder (package data first, then the checkout)."""
     for candidate in (_PACKAGE / "templates", _PACKAGE.parent / "templates"):
@@ -27,13 +27,15 @@ def templates_dir() -> Path:
     raise RenderError("the report templates are missing from this installation")
 
 
-@lru_cache(maxsize=None)
+@cache
 def font_files() -> dict[str, Path]:
     """``{"regular": path, "bold": path}`` of the bundled NanumGothic font."""
     spec = importlib.util.find_spec("koreanize_matplotlib")
     if spec is None or not spec.submodule_search_locations:
-        raise RenderError("the Hangul font package koreanize-matplotlib is not installed "
-                          "(pip install koreanize-matplotlib)")
+        raise RenderError(
+            "the Hangul font package koreanize-matplotlib is not installed "
+            "(pip install koreanize-matplotlib)"
+        )
     folder = Path(next(iter(spec.submodule_search_locations))) / "fonts"
     fonts = {"regular": folder / "NanumGothic.ttf", "bold": folder / "NanumGothicBold.ttf"}
     missing = [str(p) for p in fonts.values() if not p.is_file()]

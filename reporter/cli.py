@@ -10,7 +10,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import click
 
@@ -18,17 +18,18 @@ from reporter.config import LANGS, Options
 from reporter.errors import ConfigError, ReporterError, clean
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-HISTORY_SUFFIXES = {".json", ".pkl", ".pickle", ".p", ".csv", ".log", ".db", ".sqlite"}
+HISTORY_SUFFIXES = {".json", ".pkl", ".pickle", ".p", ".csv", ".tsv", ".log", ".db", ".sqlite"}
 
 
-def _directions(values: Sequence[str]) -> dict[str, str]:
-    out = {}
+def _directions(values: Sequence[str]) -> dict[str, Literal["min", "max"]]:
+    out: dict[str, Literal["min", "max"]] = {}
     for item in values:
         name, sep, direction = item.rpartition("=")
         if not sep or not name or direction not in ("min", "max"):
-            raise click.BadParameter(f"{item!r}: expected NAME=min or NAME=max",
-                                     param_hint="--direction")
-        out[name] = direction
+            raise click.BadParameter(
+                f"{item!r}: expected NAME=min or NAME=max", param_hint="--direction"
+            )
+        out[name] = "min" if direction == "min" else "max"
     return out
 
 
@@ -36,9 +37,11 @@ def _default_inputs() -> list[Path]:
     folder = Path("histories")
     if not folder.is_dir():
         raise click.UsageError("no PATH given and there is no histories/ folder here")
-    files = sorted(p for p in folder.iterdir()
-                   if p.is_file() and not p.name.startswith(".") and p.suffix.lower()
-                   in HISTORY_SUFFIXES)
+    files = sorted(
+        p
+        for p in folder.iterdir()
+        if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in HISTORY_SUFFIXES
+    )
     if not files:
         raise click.UsageError("no PATH given and histories/ holds no history files")
     return files
@@ -47,25 +50,73 @@ def _default_inputs() -> list[Path]:
 def analysis_options(f: Any) -> Any:
     """The options every analysing command shares."""
     decorators = [
-        click.option("--monitor", help="Series to monitor for early stopping "
-                     "[default: val_loss, else another validation loss]."),
-        click.option("--mode", type=click.Choice(["auto", "min", "max"]), default="auto",
-                     show_default=True, help="Keras EarlyStopping mode."),
-        click.option("--patience", type=click.IntRange(min=0),
-                     help="Epochs without improvement before stopping "
-                     "[default: 10% of the run, 3 to 10]."),
-        click.option("--min-delta", type=float, default=0.0, show_default=True,
-                     help="Smallest change that counts as an improvement."),
+        click.option(
+            "--monitor",
+            help="Series to monitor for early stopping "
+            "[default: val_loss, else another validation loss].",
+        ),
+        click.option(
+            "--mode",
+            type=click.Choice(["auto", "min", "max"]),
+            default="auto",
+            show_default=True,
+            help="Keras EarlyStopping mode.",
+        ),
+        click.option(
+            "--patience",
+            type=click.IntRange(min=0),
+            help="Epochs without improvement before stopping [default: 10% of the run, 3 to 10].",
+        ),
+        click.option(
+            "--min-delta",
+            type=float,
+            default=0.0,
+            show_default=True,
+            help="Smallest change that counts as an improvement.",
+        ),
         click.option("--baseline", type=float, help="Keras EarlyStopping baseline."),
-        click.option("--start-from-epoch", type=click.IntRange(min=0), default=0,
-                     show_default=True, help="Epochs to wait before monitoring."),
-        click.option("--direction", "directions", multiple=True, metavar="NAME=min|max",
-                     help="Say whether a metric goes down (min) or up (max); repeatable."),
-        click.option("--lang", type=click.Choice(LANGS), default="both", show_default=True,
-                     help="Report language: both (Korean first), ko or en."),
-        click.option("--format", "fmt", help="Reader to use instead of sniffing the content."),
-        click.option("--max-bytes", type=click.IntRange(min=1), default=64 * 1024 * 1024,
-                     show_default=True, help="Refuse history files larger than this."),
+        click.option(
+            "--start-from-epoch",
+            type=click.IntRange(min=0),
+            default=0,
+            show_default=True,
+            help="Epochs to wait before monitoring.",
+        ),
+        click.option(
+            "--direction",
+            "directions",
+            multiple=True,
+            metavar="NAME=min|max",
+            help="Say whether a metric goes down (min) or up (max); repeatable.",
+        ),
+        click.option(
+            "--lang",
+            type=click.Choice(LANGS),
+            default="both",
+            show_default=True,
+            help="Report language: both (Korean first), ko or en.",
+        ),
+        click.option(
+            "--format",
+            "fmt",
+            metavar="NAME",
+            help="Reader to use instead of sniffing the content: keras-json, "
+            "keras-pickle, keras-csv, lightning-csv, hf-trainer-state, mlflow, "
+            "mlflow-sqlite, tfevents.",
+        ),
+        click.option(
+            "--run",
+            metavar="WHICH",
+            help="Where a source holds several runs: all, last, a number (1 = first), "
+            "or an MLflow run id or name [default: CSV logs the last, stores all].",
+        ),
+        click.option(
+            "--max-bytes",
+            type=click.IntRange(min=1),
+            default=64 * 1024 * 1024,
+            show_default=True,
+            help="Refuse history files larger than this.",
+        ),
     ]
     for decorator in reversed(decorators):
         f = decorator(f)
@@ -75,10 +126,18 @@ def analysis_options(f: Any) -> Any:
 def _options(kw: dict[str, Any]) -> Options:
     try:
         return Options(
-            monitor=kw["monitor"], mode=kw["mode"], patience=kw["patience"],
-            min_delta=kw["min_delta"], baseline=kw["baseline"],
-            start_from_epoch=kw["start_from_epoch"], lang=kw["lang"],
-            directions=_directions(kw["directions"]), fmt=kw["fmt"], max_bytes=kw["max_bytes"])
+            monitor=kw["monitor"],
+            mode=kw["mode"],
+            patience=kw["patience"],
+            min_delta=kw["min_delta"],
+            baseline=kw["baseline"],
+            start_from_epoch=kw["start_from_epoch"],
+            lang=kw["lang"],
+            directions=_directions(kw["directions"]),
+            fmt=kw["fmt"],
+            run=kw["run"],
+            max_bytes=kw["max_bytes"],
+        )
     except ConfigError as exc:
         raise click.UsageError(exc.message) from None
 
@@ -105,8 +164,14 @@ def main() -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("-o", "--out", type=click.Path(path_type=Path), default=Path("out"),
-              show_default=True, help="Output folder; each run gets OUT/<run>/.")
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("out"),
+    show_default=True,
+    help="Output folder; each run gets OUT/<run>/.",
+)
 @analysis_options
 @click.option("-q", "--quiet", is_flag=True, help="Print errors only.")
 @click.option("--debug", is_flag=True, help="Show tracebacks for unexpected errors.")
@@ -128,8 +193,10 @@ def report(paths: tuple[Path, ...], out: Path, quiet: bool, debug: bool, **kw: A
                 for w in result.analysis.warnings:
                     from reporter.i18n import messages
 
-                    click.echo(f"warning: {clean(path)}: "
-                               f"{clean(messages()(w.key, **w.params).en, 300)}", err=True)
+                    click.echo(
+                        f"warning: {clean(path)}: {clean(messages()(w.key, **w.params).en, 300)}",
+                        err=True,
+                    )
                 if not quiet:
                     click.echo(f"{clean(path)} -> {clean(result.pdf)} ({result.pages} pages)")
         except ReporterError as exc:
@@ -140,6 +207,9 @@ def report(paths: tuple[Path, ...], out: Path, quiet: bool, debug: bool, **kw: A
             if debug:
                 raise
             failed += 1
-            click.echo(f"error: {clean(path)}: internal error ({type(exc).__name__}: "
-                       f"{clean(exc, 200)}); rerun with --debug for details", err=True)
+            click.echo(
+                f"error: {clean(path)}: internal error ({type(exc).__name__}: "
+                f"{clean(exc, 200)}); rerun with --debug for details",
+                err=True,
+            )
     sys.exit(EXIT_FAILED if failed else EXIT_OK)

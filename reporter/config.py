@@ -25,6 +25,7 @@ class Options:
     lang: Lang = "both"
     directions: Mapping[str, Literal["min", "max"]] = field(default_factory=dict)
     fmt: str | None = None
+    run: str | None = None
     max_bytes: int = 64 * 1024 * 1024
 
     def __post_init__(self) -> None:
@@ -50,10 +51,16 @@ class Options:
     def fingerprint(self) -> dict[str, Any]:
         """The options as plain data, for summaries and batch manifests."""
         return {
-            "monitor": self.monitor, "mode": self.mode, "patience": self.patience,
-            "min_delta": self.min_delta, "baseline": self.baseline,
-            "start_from_epoch": self.start_from_epoch, "lang": self.lang,
-            "directions": dict(sorted(self.directions.items())), "format": self.fmt,
+            "monitor": self.monitor,
+            "mode": self.mode,
+            "patience": self.patience,
+            "min_delta": self.min_delta,
+            "baseline": self.baseline,
+            "start_from_epoch": self.start_from_epoch,
+            "lang": self.lang,
+            "directions": dict(sorted(self.directions.items())),
+            "format": self.fmt,
+            "run": self.run,
         }
 
 

@@ -36,8 +36,9 @@ class ReporterError(Exception):
 
     exit_code = 1
 
-    def __init__(self, message: str, *, path: str | os.PathLike[str] | None = None,
-                 where: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, path: str | os.PathLike[str] | None = None, where: str | None = None
+    ) -> None:
         self.message = message
         self.path = os.fspath(path) if path is not None else None
         self.where = where

@@ -9,6 +9,7 @@ captured and returned instead of being lost in a silent logger.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import tempfile
@@ -81,12 +82,14 @@ def html_to_pdf(html: str, figures: Mapping[str, bytes]) -> PdfResult:
         def fetch(self, url: str, headers: object = None) -> URLFetcherResponse:
             fetched.append(url)
             if url in figures:
-                return URLFetcherResponse(url, body=figures[url],
-                                          headers={"Content-Type": "image/svg+xml"})
+                return URLFetcherResponse(
+                    url, body=figures[url], headers={"Content-Type": "image/svg+xml"}
+                )
             if url in files:
                 path = files[url]
-                return URLFetcherResponse(url, body=path.read_bytes(),
-                                          headers={"Content-Type": MIME[path.suffix]})
+                return URLFetcherResponse(
+                    url, body=path.read_bytes(), headers={"Content-Type": MIME[path.suffix]}
+                )
             raise FatalURLFetchingError(f"refused to fetch {url[:200]!r}: not a report asset")
 
     with _captured_logs() as logs:
@@ -121,10 +124,8 @@ def atomic_write(path: Path, data: bytes) -> None:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException as exc:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        except FileNotFoundError:
-            pass
         if isinstance(exc, OSError):
             raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
         raise

@@ -54,8 +54,11 @@ def _flatten(table: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, 
 
 
 def placeholders(template: str) -> set[str]:
-    return {name.split(".")[0].split("[")[0]
-            for _, name, _, _ in string.Formatter().parse(template) if name}
+    return {
+        name.split(".")[0].split("[")[0]
+        for _, name, _, _ in string.Formatter().parse(template)
+        if name
+    }
 
 
 class Messages:
@@ -67,8 +70,9 @@ class Messages:
             for lang in LANGUAGES:
                 if not isinstance(value.get(lang), str) or not value[lang].strip():
                     problems.append(f"{key}: missing {lang}")
-            if all(isinstance(value.get(lang), str) for lang in LANGUAGES) and \
-                    placeholders(value["ko"]) != placeholders(value["en"]):
+            if all(isinstance(value.get(lang), str) for lang in LANGUAGES) and placeholders(
+                value["ko"]
+            ) != placeholders(value["en"]):
                 problems.append(f"{key}: ko and en use different placeholders")
         if problems:
             raise RenderError("message catalog: " + "; ".join(problems))

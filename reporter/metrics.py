@@ -20,28 +20,117 @@ Split = Literal["train", "val", "test"]
 Kind = Literal["quality", "schedule", "diagnostic"]
 
 _SPLIT_PREFIXES: tuple[tuple[str, Split], ...] = (
-    ("validation_", "val"), ("valid_", "val"), ("val_", "val"), ("eval_", "val"),
-    ("validation/", "val"), ("valid/", "val"), ("val/", "val"), ("eval/", "val"),
-    ("test_", "test"), ("test/", "test"), ("train_", "train"), ("train/", "train"),
+    ("validation_", "val"),
+    ("valid_", "val"),
+    ("val_", "val"),
+    ("eval_", "val"),
+    ("validation/", "val"),
+    ("valid/", "val"),
+    ("val/", "val"),
+    ("eval/", "val"),
+    ("test_", "test"),
+    ("test/", "test"),
+    ("train_", "train"),
+    ("train/", "train"),
     ("training_", "train"),
 )
 _MIN_WORDS = {
-    "loss", "err", "error", "errors", "mae", "mse", "rmse", "mape", "msle", "wer", "cer", "ler",
-    "perplexity", "ppl", "hinge", "crossentropy", "kld", "kl", "nll", "distance", "divergence",
-    "bpc", "bpd", "fid", "euclidean",
+    "loss",
+    "err",
+    "error",
+    "errors",
+    "mae",
+    "mse",
+    "rmse",
+    "mape",
+    "msle",
+    "wer",
+    "cer",
+    "ler",
+    "perplexity",
+    "ppl",
+    "hinge",
+    "crossentropy",
+    "kld",
+    "kl",
+    "nll",
+    "distance",
+    "divergence",
+    "bpc",
+    "bpd",
+    "fid",
+    "euclidean",
 }
 _MAX_WORDS = {
-    "acc", "accuracy", "precision", "prec", "recall", "f1", "fscore", "fbeta", "auc", "iou",
-    "jaccard", "dice", "map", "ap", "bleu", "rouge", "r2", "mcc", "kappa", "specificity",
-    "sensitivity", "tpr", "tnr", "coef", "top1", "top5", "ndcg", "mrr", "hits", "psnr", "ssim",
-    "sparse_categorical_accuracy", "categorical_accuracy", "binary_accuracy", "similarity",
+    "acc",
+    "accuracy",
+    "precision",
+    "prec",
+    "recall",
+    "f1",
+    "fscore",
+    "fbeta",
+    "auc",
+    "iou",
+    "jaccard",
+    "dice",
+    "map",
+    "ap",
+    "bleu",
+    "rouge",
+    "r2",
+    "mcc",
+    "kappa",
+    "specificity",
+    "sensitivity",
+    "tpr",
+    "tnr",
+    "coef",
+    "top1",
+    "top5",
+    "ndcg",
+    "mrr",
+    "hits",
+    "psnr",
+    "ssim",
+    "sparse_categorical_accuracy",
+    "categorical_accuracy",
+    "binary_accuracy",
+    "similarity",
 }
 _SCHEDULE = re.compile(r"^(lr|learning_rate|learningrate)($|[-_/ ])", re.IGNORECASE)
 _DIAGNOSTIC_WORDS = {
-    "time", "seconds", "sec", "runtime", "dur", "duration", "samples_per_second",
-    "steps_per_second", "flos", "tokens", "num_tokens", "grad_norm", "epoch", "step", "memory",
-    "throughput", "momentum", "beta", "weight_decay", "batch", "it", "speed", "second",
-    "samples", "steps", "flops", "norm", "count", "elapsed", "wall", "timestamp",
+    "time",
+    "seconds",
+    "sec",
+    "runtime",
+    "dur",
+    "duration",
+    "samples_per_second",
+    "steps_per_second",
+    "flos",
+    "tokens",
+    "num_tokens",
+    "grad_norm",
+    "epoch",
+    "step",
+    "memory",
+    "throughput",
+    "momentum",
+    "beta",
+    "weight_decay",
+    "batch",
+    "it",
+    "speed",
+    "second",
+    "samples",
+    "steps",
+    "flops",
+    "norm",
+    "count",
+    "elapsed",
+    "wall",
+    "timestamp",
 }
 _CLASS_SUFFIX = re.compile(r"^(.+)_(\d+)$")
 _WORD_SPLIT = re.compile(r"[^a-z0-9]+|(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])")
@@ -52,7 +141,7 @@ def split_name(name: str) -> tuple[Split, str]:
     low = name.lower()
     for prefix, split in _SPLIT_PREFIXES:
         if low.startswith(prefix) and len(name) > len(prefix):
-            return split, name[len(prefix):]
+            return split, name[len(prefix) :]
     return "train", name
 
 
@@ -78,9 +167,11 @@ def direction_of(base: str) -> Direction | None:
     compact = "".join(words)
     if any(w in _MIN_WORDS for w in words) or "loss" in compact or "error" in compact:
         return "min"
-    if (any(w in _MAX_WORDS for w in words) or any(
-            k in compact for k in ("accuracy", "iou", "jaccard", "f1", "precision", "recall"))
-            or (words and words[0] == "map")):
+    if (
+        any(w in _MAX_WORDS for w in words)
+        or any(k in compact for k in ("accuracy", "iou", "jaccard", "f1", "precision", "recall"))
+        or (words and words[0] == "map")
+    ):
         return "max"
     return None
 
@@ -141,8 +232,11 @@ class Catalog:
         return next((f for f in self.families if f.key == key), None)
 
 
-def discover(names: Iterable[str], directions: Mapping[str, Direction] | None = None,
-             groups: Mapping[str, str] | None = None) -> Catalog:
+def discover(
+    names: Iterable[str],
+    directions: Mapping[str, Direction] | None = None,
+    groups: Mapping[str, str] | None = None,
+) -> Catalog:
     """Group ``names`` (series names of one run) into a :class:`Catalog`.
 
     ``directions`` maps a series name or a base name to ``"min"``/``"max"`` and
@@ -171,9 +265,9 @@ def discover(names: Iterable[str], directions: Mapping[str, Direction] | None = 
     for head in heads:
         indices = sorted(i for root, i in class_of.values() if root == head)
         if indices[:1] != [1]:
-            for base, (root, _) in list(class_of.items()):
-                if root == head:
-                    del class_of[base]
+            for member, (head_name, _) in list(class_of.items()):
+                if head_name == head:
+                    del class_of[member]
             continue
         class_of[head] = (head, 0)
 
@@ -185,20 +279,24 @@ def discover(names: Iterable[str], directions: Mapping[str, Direction] | None = 
     for base, slots in by_base.items():
         kind = kind_of(base)
         direction = directions.get(base) or next(
-            (directions[n] for n in slots.values() if n in directions), None)
+            (directions[n] for n in slots.values() if n in directions), None
+        )
         if direction is None and kind == "quality":
             direction = direction_of(base)
             if direction is None:
                 unknown.append(base)
-        root, index = class_of.get(base, (None, None))
-        label = None
+        root: str | None = None
+        index: int | None = None
+        if base in class_of:
+            root, index = class_of[base]
+        label: str | None = None
         group = next((groups[n] for n in slots.values() if n in groups), None)
         if group is not None and base.startswith(group + "_"):
-            root = base[len(group) + 1:] + " · eval sets"
+            root = base[len(group) + 1 :] + " · eval sets"
             ordered = sorted(set(groups.values()))
             index, label = ordered.index(group), group
             if direction is None and kind == "quality":
-                direction = direction_of(base[len(group) + 1:])
+                direction = direction_of(base[len(group) + 1 :])
                 if direction is not None and base in unknown:
                     unknown.remove(base)
         family = root if root is not None else base
@@ -216,17 +314,21 @@ def discover(names: Iterable[str], directions: Mapping[str, Direction] | None = 
     loss = next((m for m in singles if m.base.lower() == "loss"), None)
     if loss is not None:
         families.append(Family("loss", "loss", (loss,)))
-    for root in sorted(per_class, key=lambda r: names.index(per_class[r][0].series.get(
-            "val") or next(iter(per_class[r][0].series.values())))):
+    for root in sorted(
+        per_class,
+        key=lambda r: names.index(
+            per_class[r][0].series.get("val") or next(iter(per_class[r][0].series.values()))
+        ),
+    ):
         members = sorted(per_class[root], key=lambda m: m.class_index or 0)
         families.append(Family(root, "per_class", tuple(members)))
     if macro:
         families.append(Family("macro", "macro", tuple(macro)))
-    for m in singles:
-        if m is loss:
+    for single in singles:
+        if single is loss:
             continue
-        kind: FamilyKind = "single" if m.kind == "quality" else m.kind
-        families.append(Family(m.base, kind, (m,)))
+        fkind: FamilyKind = "single" if single.kind == "quality" else single.kind
+        families.append(Family(single.base, fkind, (single,)))
     order = {"loss": 0, "per_class": 1, "macro": 2, "single": 3, "schedule": 4, "diagnostic": 5}
     families.sort(key=lambda f: order[f.kind])
     return Catalog(tuple(families), metrics, tuple(unknown))

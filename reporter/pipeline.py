@@ -62,7 +62,9 @@ class ReportResult:
     render_warnings: list[str] = field(default_factory=list)
 
 
-def render_report(history: History, options: Options) -> tuple[Analysis, bytes, bytes, list[str], int]:
+def render_report(
+    history: History, options: Options
+) -> tuple[Analysis, bytes, bytes, list[str], int]:
     """Analyse and render one run in memory: ``(analysis, pdf, summary_json, warnings, pages)``."""
     t = messages()
     analysis = analyze(history, options)
@@ -90,9 +92,10 @@ def write_report(history: History, options: Options, folder: Path) -> ReportResu
     return ReportResult(history.name, folder, pdf_path, summary_path, pages, analysis, warnings)
 
 
-def build_reports(path: str | os.PathLike[str], options: Options, out: Path,
-                  taken: set[str] | None = None) -> list[ReportResult]:
+def build_reports(
+    path: str | os.PathLike[str], options: Options, out: Path, taken: set[str] | None = None
+) -> list[ReportResult]:
     """Every run in the history file at ``path`` → ``out/<run>/report.pdf`` + ``summary.json``."""
     taken = set() if taken is None else taken
-    runs = history_io.load(path, options.fmt, options.max_bytes)
+    runs = history_io.load(path, options.fmt, options.max_bytes, options.run)
     return [write_report(run, options, run_folder(out, run.name, taken)) for run in runs]

@@ -17,16 +17,25 @@ from typing import Any
 import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
 
-from reporter.analysis import Analysis, xnum, positions
+from reporter.analysis import Analysis, positions, xnum
 from reporter.analysis.criteria import TENSORBOARD_WEIGHT
 from reporter.assets import font_files
 from reporter.i18n import Text
 from reporter.metrics import Family, Metric
 
-CLASS_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-                 "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
+CLASS_COLOURS = (
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+)
 STOP_COLOUR = "#c0392b"
 KEEP_COLOUR = "#1e8449"
 WINDOW_COLOUR = "#e74c3c"
@@ -39,30 +48,46 @@ def style() -> dict[str, Any]:
 
     for path in font_files().values():
         font_manager.fontManager.addfont(str(path))
-    rc = {k: v for k, v in matplotlib.rcParamsDefault.items()
-          if k not in ("backend", "backend_fallback", "interactive", "webagg.port",
-                       "webagg.address", "webagg.port_retries", "webagg.open_in_browser",
-                       "toolbar", "timezone", "tk.window_focus", "docstring.hardcopy")}
-    rc.update({
-        "font.family": ["NanumGothic", "DejaVu Sans"],
-        "font.size": 8.0,
-        "axes.titlesize": 9.0,
-        "axes.labelsize": 8.0,
-        "legend.fontsize": 7.0,
-        "axes.grid": True,
-        "grid.alpha": 0.3,
-        "axes.spines.top": False,
-        "axes.spines.right": False,
-        "lines.linewidth": 1.4,
-        "text.usetex": False,
-        "text.parse_math": False,
-        "svg.fonttype": "none",
-        "axes.unicode_minus": False,
-        "svg.hashsalt": "reporter",
-        "figure.dpi": 100.0,
-        "savefig.dpi": 100.0,
-        "path.simplify": True,
-    })
+    rc: dict[str, Any] = {
+        k: v
+        for k, v in matplotlib.rcParamsDefault.items()
+        if k
+        not in (
+            "backend",
+            "backend_fallback",
+            "interactive",
+            "webagg.port",
+            "webagg.address",
+            "webagg.port_retries",
+            "webagg.open_in_browser",
+            "toolbar",
+            "timezone",
+            "tk.window_focus",
+            "docstring.hardcopy",
+        )
+    }
+    rc.update(
+        {
+            "font.family": ["NanumGothic", "DejaVu Sans"],
+            "font.size": 8.0,
+            "axes.titlesize": 9.0,
+            "axes.labelsize": 8.0,
+            "legend.fontsize": 7.0,
+            "axes.grid": True,
+            "grid.alpha": 0.3,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "lines.linewidth": 1.4,
+            "text.usetex": False,
+            "text.parse_math": False,
+            "svg.fonttype": "none",
+            "axes.unicode_minus": False,
+            "svg.hashsalt": "reporter",
+            "figure.dpi": 100.0,
+            "savefig.dpi": 100.0,
+            "path.simplify": True,
+        }
+    )
     return rc
 
 
@@ -95,24 +120,52 @@ def _draw_metric(ax: Any, analysis: Analysis, metric: Metric, colour: str, label
     (solid validation, dashed train, dotted test) is explained by its own entries.
     """
     history = analysis.history
-    drawn = []
+    drawn: list[str] = []
     for split in ("val", "train", "test"):
-        name = metric.series.get(split)  # type: ignore[call-overload]
+        name = metric.series.get(split)  # type: ignore[call-overload,unused-ignore]
         if name is None:
             continue
         s = history[name]
         ls, lw, alpha = SPLIT_STYLE[split]
-        ax.plot(s.x, s.values, ls=ls, lw=lw, alpha=alpha, color=colour,
-                label=label if not drawn else "_nolegend_", gid=f"series:{name}")
+        ax.plot(
+            s.x,
+            s.values,
+            ls=ls,
+            lw=lw,
+            alpha=alpha,
+            color=colour,
+            label=label if not drawn else "_nolegend_",
+            gid=f"series:{name}",
+        )
         smooth = analysis.smoothed.get(name)
         if smooth is not None:
             # TensorBoard style: the smoothed curve behind, the raw curve on top of it
-            ax.plot(s.x, smooth, ls="-", lw=3.2, alpha=0.28, color=colour, zorder=1.5,
-                    label="_nolegend_", gid=f"smoothed:{name}")
+            ax.plot(
+                s.x,
+                smooth,
+                ls="-",
+                lw=3.2,
+                alpha=0.28,
+                color=colour,
+                zorder=1.5,
+                label="_nolegend_",
+                gid=f"smoothed:{name}",
+            )
         best = analysis.bests.get(name)
         if best is not None and split == "val":
-            ax.plot([best.epoch], [best.value], marker="o", ms=5, color=colour, mec="white",
-                    mew=0.8, ls="none", zorder=5, gid=f"best:{name}", label="_nolegend_")
+            ax.plot(
+                [best.epoch],
+                [best.value],
+                marker="o",
+                ms=5,
+                color=colour,
+                mec="white",
+                mew=0.8,
+                ls="none",
+                zorder=5,
+                gid=f"best:{name}",
+                label="_nolegend_",
+            )
         drawn.append(split)
     return drawn
 
@@ -122,8 +175,14 @@ def _style_handles(splits: set[str], lang: str, t: Label) -> list[tuple[Any, str
 
     if len(splits) < 2:
         return []
-    return [(Line2D([], [], color="#444", ls=SPLIT_STYLE[s][0], lw=SPLIT_STYLE[s][1]),
-             _label(t("plot." + s), lang)) for s in ("val", "train", "test") if s in splits]
+    return [
+        (
+            Line2D([], [], color="#444", ls=SPLIT_STYLE[s][0], lw=SPLIT_STYLE[s][1]),
+            _label(t("plot." + s), lang),
+        )
+        for s in ("val", "train", "test")
+        if s in splits
+    ]
 
 
 def _decorate(ax: Any, analysis: Analysis, lang: str, t: Label) -> None:
@@ -131,20 +190,45 @@ def _decorate(ax: Any, analysis: Analysis, lang: str, t: Label) -> None:
     xs = positions(analysis.history, rec.monitor)
     half = float(np.median(np.diff(xs))) / 2 if xs.shape[0] > 1 else 0.5
     for w in analysis.windows:
-        ax.axvspan(xs[w.start_index] - half, xs[w.end_index] + half, color=WINDOW_COLOUR,
-                   alpha=0.10, lw=0, label=_label(t("plot.window"), lang), gid="window")
+        ax.axvspan(
+            xs[w.start_index] - half,
+            xs[w.end_index] + half,
+            color=WINDOW_COLOUR,
+            alpha=0.10,
+            lw=0,
+            label=_label(t("plot.window"), lang),
+            gid="window",
+        )
     for i, d in enumerate(analysis.lr_drops):
-        ax.axvline(d.x, color="#7f8c8d", ls="-.", lw=0.9, alpha=0.8,
-                   label=_label(t("plot.lr_drop"), lang) if i == 0 else "_nolegend_",
-                   gid=f"lr_drop:{d.x:g}")
+        ax.axvline(
+            d.x,
+            color="#7f8c8d",
+            ls="-.",
+            lw=0.9,
+            alpha=0.8,
+            label=_label(t("plot.lr_drop"), lang) if i == 0 else "_nolegend_",
+            gid=f"lr_drop:{d.x:g}",
+        )
     if rec.keep_index is not None:
         x = xnum(xs[rec.keep_index])
-        ax.axvline(x, color=KEEP_COLOUR, ls=":", lw=1.3,
-                   label=f"{_label(t('plot.keep'), lang)}: {x}", gid="keep")
+        ax.axvline(
+            x,
+            color=KEEP_COLOUR,
+            ls=":",
+            lw=1.3,
+            label=f"{_label(t('plot.keep'), lang)}: {x}",
+            gid="keep",
+        )
     if rec.stop_index is not None:
         x = xnum(xs[rec.stop_index])
-        ax.axvline(x, color=STOP_COLOUR, ls="--", lw=1.2,
-                   label=f"{_label(t('plot.stop'), lang)}: {x}", gid="stop")
+        ax.axvline(
+            x,
+            color=STOP_COLOUR,
+            ls="--",
+            lw=1.2,
+            label=f"{_label(t('plot.stop'), lang)}: {x}",
+            gid="stop",
+        )
     _xlabel(ax, analysis, lang, t)
 
 
@@ -157,8 +241,12 @@ def _xlabel(ax: Any, analysis: Analysis, lang: str, t: Label) -> None:
         steps, epochs = steps[order], np.maximum.accumulate(epochs[order])
         if epochs[-1] > epochs[0]:
             top = ax.secondary_xaxis(
-                "top", functions=(lambda s: np.interp(s, steps, epochs),
-                                  lambda e: np.interp(e, epochs, steps)))
+                "top",
+                functions=(
+                    lambda s: np.interp(s, steps, epochs),
+                    lambda e: np.interp(e, epochs, steps),
+                ),
+            )
             top.set_xlabel(_label(t("plot.epoch"), lang), fontsize=7)
             top.tick_params(labelsize=7)
             ax.set_gid("has-epoch-axis")
@@ -183,11 +271,19 @@ def build_figure(analysis: Analysis, family: Family, lang: str, t: Label) -> Fig
                 label = m.base
             splits.update(_draw_metric(ax, analysis, m, class_colour(i), label))
         ax.set_ylabel(family.metrics[0].base if len(family.metrics) == 1 else family.key)
-    if any(line.get_gid().startswith("smoothed:") for line in ax.get_lines() if line.get_gid()):
+    if any(str(line.get_gid()).startswith("smoothed:") for line in ax.get_lines()):
         from matplotlib.lines import Line2D
 
-        ax.add_line(Line2D([], [], lw=3.2, alpha=0.28, color="#444",
-                           label=_label(t("plot.smoothed", weight=TENSORBOARD_WEIGHT), lang)))
+        ax.add_line(
+            Line2D(
+                [],
+                [],
+                lw=3.2,
+                alpha=0.28,
+                color="#444",
+                label=_label(t("plot.smoothed", weight=TENSORBOARD_WEIGHT), lang),
+            )
+        )
     if family.kind in ("loss", "per_class", "macro", "single"):
         _decorate(ax, analysis, lang, t)
     else:
@@ -203,10 +299,14 @@ def build_figure(analysis: Analysis, family: Family, lang: str, t: Label) -> Fig
     handles, labels = ax.get_legend_handles_labels()
     pairs = list(dict(zip(labels, handles, strict=True)).items())
     extra = _style_handles(splits, lang, t)
-    legend = fig.legend([h for _, h in pairs] + [h for h, _ in extra],
-                        [_fit(lab) for lab, _ in pairs] + [lab for _, lab in extra],
-                        loc="upper right", bbox_to_anchor=(0.995, 0.97), frameon=False,
-                        borderaxespad=0.0)
+    legend = fig.legend(
+        [h for _, h in pairs] + [h for h, _ in extra],
+        [_fit(lab) for lab, _ in pairs] + [lab for _, lab in extra],
+        loc="upper right",
+        bbox_to_anchor=(0.995, 0.97),
+        frameon=False,
+        borderaxespad=0.0,
+    )
     _make_room(fig, ax, legend)
     return fig
 
@@ -233,7 +333,7 @@ def _make_room(fig: Figure, ax: Any, legend: Any) -> None:
     """Shrink the axes so the legend (anchored at the right edge) sits beside, never over, them."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    renderer = FigureCanvasAgg(fig).get_renderer()
+    renderer = FigureCanvasAgg(fig).get_renderer()  # type: ignore[no-untyped-call]
     width = legend.get_window_extent(renderer).width / fig.bbox.width
     left = 0.085
     right = max(left + 0.4, 0.995 - width - 0.025)
@@ -250,7 +350,7 @@ def render_svg(fig: Figure) -> bytes:
 def draw(analysis: Analysis, lang: str, t: Label) -> list[Plot]:
     """Every family of ``analysis`` drawn as SVG, in catalog order."""
     plots = []
-    with matplotlib.rc_context(style()):
+    with matplotlib.rc_context(style()):  # type: ignore[arg-type]
         for family in analysis.catalog.families:
             fig = build_figure(analysis, family, lang, t)
             plots.append(Plot(family, render_svg(fig)))

@@ -17,7 +17,7 @@ from typing import Any
 import jinja2
 import numpy as np
 
-from reporter.analysis import Analysis, xnum, positions
+from reporter.analysis import Analysis, positions, xnum
 from reporter.assets import templates_dir, version
 from reporter.i18n import Messages, Text, messages
 from reporter.metrics import Family, Metric
@@ -118,9 +118,16 @@ def _best_row(analysis: Analysis, metric: Metric, t: Messages) -> BestRow:
     vv, ve = best(metric.val)
     final_name = metric.val or metric.train or next(iter(metric.series.values()))
     names = " · ".join(short(n, 60) for n in metric.series.values())
-    return BestRow(short(metric.base, 80), "" if names == metric.base else names,
-                   t(f"dir.{metric.direction or 'unknown'}"), tv, te, vv, ve,
-                   _final(analysis.history[final_name].values))
+    return BestRow(
+        short(metric.base, 80),
+        "" if names == metric.base else names,
+        t(f"dir.{metric.direction or 'unknown'}"),
+        tv,
+        te,
+        vv,
+        ve,
+        _final(analysis.history[final_name].values),
+    )
 
 
 def family_title(family: Family, t: Messages) -> Text:
@@ -131,8 +138,10 @@ def family_title(family: Family, t: Messages) -> Text:
     return t(f"family.{family.kind}", name=short(family.key, 80))
 
 
-UNITS = {"epoch": (Text("에포크", "epoch"), Text("에포크", "epochs")),
-         "step": (Text("스텝", "step"), Text("번의 평가", "evaluations"))}
+UNITS = {
+    "epoch": (Text("에포크", "epoch"), Text("에포크", "epochs")),
+    "step": (Text("스텝", "step"), Text("번의 평가", "evaluations")),
+}
 
 
 def sentence(key: str, params: Any, t: Messages, axis: str = "epoch") -> Text:
@@ -150,23 +159,42 @@ def build_context(analysis: Analysis, image_urls: Sequence[str], t: Messages) ->
     """Pre-compute every row and sentence of the report."""
     h = analysis.history
     rec = analysis.recommendation
-    metrics = list(dict.fromkeys(m for m in analysis.catalog.metrics.values()
-                                 if m.kind == "quality"))
+    metrics = list(
+        dict.fromkeys(m for m in analysis.catalog.metrics.values() if m.kind == "quality")
+    )
     rows = [_best_row(analysis, m, t) for m in metrics]
     family_codes = {"per_class_summary"}
     general = [finding_text(f, t, h.axis) for f in analysis.findings if f.code not in family_codes]
     sections = []
     for family, url in zip(analysis.catalog.families, image_urls, strict=True):
-        fam_findings = [finding_text(f, t, h.axis) for f in analysis.findings
-                        if f.code in family_codes and f.metric == family.key]
+        fam_findings = [
+            finding_text(f, t, h.axis)
+            for f in analysis.findings
+            if f.code in family_codes and f.metric == family.key
+        ]
         class_rows = []
         if family.kind == "per_class":
             for m in family.metrics:
                 r = _best_row(analysis, m, t)
-                class_rows.append(ClassRow(m.label or m.class_index or 0, short(m.val or m.base, 80),
-                                           r.val_value, r.val_epoch, r.final))
-        sections.append(Section(family.key, family_title(family, t), url, fam_findings,
-                                class_rows, family.metrics[0].label is not None))
+                class_rows.append(
+                    ClassRow(
+                        m.label or m.class_index or 0,
+                        short(m.val or m.base, 80),
+                        r.val_value,
+                        r.val_epoch,
+                        r.final,
+                    )
+                )
+        sections.append(
+            Section(
+                family.key,
+                family_title(family, t),
+                url,
+                fam_findings,
+                class_rows,
+                family.metrics[0].label is not None,
+            )
+        )
     xs = positions(h, rec.monitor)
 
     def ex(i: int | None) -> str:
@@ -176,43 +204,72 @@ def build_context(analysis: Analysis, image_urls: Sequence[str], t: Messages) ->
     s = analysis.stopping
     if s is not None:
         stopping = [
-            ("monitor", s.monitor), ("mode", s.mode), ("patience", str(s.patience)),
+            ("monitor", s.monitor),
+            ("mode", s.mode),
+            ("patience", str(s.patience)),
             ("min_delta", f"{s.min_delta:g}"),
             ("baseline", "None" if s.baseline is None else f"{s.baseline:g}"),
             ("start_from_epoch", str(s.start_from_epoch)),
             ("restore_best_weights", str(s.restore_best_weights)),
-            (t("es.stopped"), ex(s.stopped_epoch) if s.stop_fired else
-             t("es.not_fired").joined("both", " / ")),
+            (
+                t("es.stopped"),
+                ex(s.stopped_epoch) if s.stop_fired else t("es.not_fired").joined("both", " / "),
+            ),
             (t("es.restored"), ex(s.restored_from)),
             (t("es.best_value"), "—" if s.best is None else f"{s.best:.6g}"),
             (t("es.epochs_run"), str(s.epochs_run)),
         ]
     policies = [
-        PolicyRow({"keras": "Keras EarlyStopping", "lightning": "Lightning EarlyStopping",
-                   "huggingface": "Hugging Face EarlyStoppingCallback"}.get(p.policy, p.policy),
-                  ex(p.stop_index), ex(p.keep_index), p.best,
-                  t(f"reason.{p.reason or 'none'}"))
-        for p in analysis.policies]
+        PolicyRow(
+            {
+                "keras": "Keras EarlyStopping",
+                "lightning": "Lightning EarlyStopping",
+                "huggingface": "Hugging Face EarlyStoppingCallback",
+            }.get(p.policy, p.policy),
+            ex(p.stop_index),
+            ex(p.keep_index),
+            p.best,
+            t(f"reason.{p.reason or 'none'}"),
+        )
+        for p in analysis.policies
+    ]
     criteria = [CriterionRow(c.name, ex(c.index), c.value) for c in analysis.criteria]
     fired = [c for c in analysis.criteria if c.index is not None]
     first = min(fired, key=lambda c: c.index or 0) if fired else None
-    summary_text = (sentence("crit.first", {"name": first.name, "epoch": ex(first.index)}, t, h.axis)
-                    if first
-                    else t("crit.none") if analysis.criteria else None)
+    summary_text = (
+        sentence("crit.first", {"name": first.name, "epoch": ex(first.index)}, t, h.axis)
+        if first
+        else t("crit.none")
+        if analysis.criteria
+        else None
+    )
     return ReportContext(
-        name=short(h.name, 200), source=short(str(h.source), 300), format=h.format,
-        axis=h.axis, length=_length(h, xs, t),
+        name=short(h.name, 200),
+        source=short(str(h.source), 300),
+        format=h.format,
+        axis=h.axis,
+        length=_length(h, xs, t),
         axis_note=t("report.lang_note" if h.axis == "epoch" else "report.step_note"),
-        version=version(), monitor=rec.monitor,
+        version=version(),
+        monitor=rec.monitor,
         info=[(short(k, 60), short(v, 200)) for k, v in list(h.info.items())[:40]],
-        recommendation=sentence(rec.key, rec.params, t, h.axis), recommendation_kind=rec.kind,
+        recommendation=sentence(rec.key, rec.params, t, h.axis),
+        recommendation_kind=rec.kind,
         confidence=_confidence(rec.confidence, t),
         doubts=[t(f"doubt.{d}") for d in rec.doubts],
         findings=general,
-        warnings=[t(w.key, **{k: short(v, 120) if isinstance(v, str) else v
-                              for k, v in w.params.items()}) for w in analysis.warnings],
-        best_rows=rows, stopping=stopping, policies=policies, criteria=criteria,
-        criteria_summary=summary_text, criteria_note=t("crit.note", k=5), sections=sections)
+        warnings=[
+            t(w.key, **{k: short(v, 120) if isinstance(v, str) else v for k, v in w.params.items()})
+            for w in analysis.warnings
+        ],
+        best_rows=rows,
+        stopping=stopping,
+        policies=policies,
+        criteria=criteria,
+        criteria_summary=summary_text,
+        criteria_note=t("crit.note", k=5),
+        sections=sections,
+    )
 
 
 def _length(h: Any, xs: Any, t: Messages) -> Text:
@@ -223,7 +280,7 @@ def _length(h: Any, xs: Any, t: Messages) -> Text:
 
 
 def _confidence(level: str, t: Messages) -> Text:
-    """"신뢰도: 높음" / "Confidence: high": each language gets its own word for the level."""
+    """ "신뢰도: 높음" / "Confidence: high": each language gets its own word for the level."""
     word = t(f"confidence.{level}")
     return Text(t("rec.confidence", level=word.ko).ko, t("rec.confidence", level=word.en).en)
 

@@ -11,7 +11,7 @@ import json
 import math
 from typing import Any
 
-from reporter.analysis import Analysis, xnum, positions
+from reporter.analysis import Analysis, positions, xnum
 from reporter.analysis.criteria import TENSORBOARD_WEIGHT
 from reporter.assets import version
 from reporter.config import Options
@@ -38,20 +38,30 @@ def build_summary(analysis: Analysis, options: Options, t: Messages) -> dict[str
 
     metrics: dict[str, Any] = {}
     for name, b in analysis.bests.items():
-        metrics[name] = {f"best_{h[name].axis}": xnum(b.epoch), "best_index": b.index,
-                         "best_value": _num(b.value), "mode": b.mode}
+        metrics[name] = {
+            f"best_{h[name].axis}": xnum(b.epoch),
+            "best_index": b.index,
+            "best_value": _num(b.value),
+            "mode": b.mode,
+        }
     s = analysis.stopping
     stopping = None
     if s is not None:
         stopping = {
-            "monitor": s.monitor, "mode": s.mode, "patience": s.patience,
-            "min_delta": s.min_delta, "baseline": s.baseline,
+            "monitor": s.monitor,
+            "mode": s.mode,
+            "patience": s.patience,
+            "min_delta": s.min_delta,
+            "baseline": s.baseline,
             "start_from_epoch": s.start_from_epoch,
-            "restore_best_weights": s.restore_best_weights, "stop_fired": s.stop_fired,
+            "restore_best_weights": s.restore_best_weights,
+            "stop_fired": s.stop_fired,
             "stopped_epoch": _epoch(s.stopped_epoch) if s.stop_fired else None,
             "stopped_index": s.stopped_epoch if s.stop_fired else None,
-            "restored_epoch": _epoch(s.restored_from), "restored_index": s.restored_from,
-            "epochs_run": s.epochs_run, "best_value": _num(s.best),
+            "restored_epoch": _epoch(s.restored_from),
+            "restored_index": s.restored_from,
+            "epochs_run": s.epochs_run,
+            "best_value": _num(s.best),
         }
     rec = analysis.recommendation
     return {
@@ -69,29 +79,53 @@ def build_summary(analysis: Analysis, options: Options, t: Messages) -> dict[str
         "metrics": metrics,
         "early_stopping": stopping,
         "recommendation": {
-            "kind": rec.kind, "monitor": rec.monitor, "mode": rec.mode,
-            "stop_epoch": _epoch(rec.stop_index), "stop_index": rec.stop_index,
-            "keep_epoch": _epoch(rec.keep_index), "keep_index": rec.keep_index,
-            "keep_value": _num(rec.keep_value), "epochs_saved": rec.epochs_saved,
+            "kind": rec.kind,
+            "monitor": rec.monitor,
+            "mode": rec.mode,
+            "stop_epoch": _epoch(rec.stop_index),
+            "stop_index": rec.stop_index,
+            "keep_epoch": _epoch(rec.keep_index),
+            "keep_index": rec.keep_index,
+            "keep_value": _num(rec.keep_value),
+            "epochs_saved": rec.epochs_saved,
             "compute_saved_pct": _num(100.0 * rec.epochs_saved / rec.epochs_run)
-            if rec.epochs_run else None,
-            "confidence": rec.confidence, "doubts": list(rec.doubts),
+            if rec.epochs_run
+            else None,
+            "confidence": rec.confidence,
+            "doubts": list(rec.doubts),
             "text": _text(sentence(rec.key, rec.params, t, h.axis)),
         },
-        "policies": [dict(p.as_dict(),
-                          stop_epoch=_epoch(p.stop_index), keep_epoch=_epoch(p.keep_index))
-                     for p in analysis.policies],
+        "policies": [
+            dict(p.as_dict(), stop_epoch=_epoch(p.stop_index), keep_epoch=_epoch(p.keep_index))
+            for p in analysis.policies
+        ],
         "criteria": [dict(c.as_dict(), epoch=_epoch(c.index)) for c in analysis.criteria],
-        "smoothing": {"method": "tensorboard_ema", "weight": TENSORBOARD_WEIGHT,
-                      "series": sorted(analysis.smoothed)},
-        "lr_drops": [{"series": d.series, "x": xnum(d.x), "index": d.index,
-                      "before": d.before, "after": d.after} for d in analysis.lr_drops],
-        "findings": [dict(f.as_dict(), text=_text(finding_text(f, t, h.axis)))
-                     for f in analysis.findings],
-        "warnings": [{"key": w.key, "facts": dict(w.params), "text": _text(t(w.key, **w.params))}
-                     for w in analysis.warnings],
-        "families": [{"key": f.key, "kind": f.kind, "series": f.series_names}
-                     for f in analysis.catalog.families],
+        "smoothing": {
+            "method": "tensorboard_ema",
+            "weight": TENSORBOARD_WEIGHT,
+            "series": sorted(analysis.smoothed),
+        },
+        "lr_drops": [
+            {
+                "series": d.series,
+                "x": xnum(d.x),
+                "index": d.index,
+                "before": d.before,
+                "after": d.after,
+            }
+            for d in analysis.lr_drops
+        ],
+        "findings": [
+            dict(f.as_dict(), text=_text(finding_text(f, t, h.axis))) for f in analysis.findings
+        ],
+        "warnings": [
+            {"key": w.key, "facts": dict(w.params), "text": _text(t(w.key, **w.params))}
+            for w in analysis.warnings
+        ],
+        "families": [
+            {"key": f.key, "kind": f.kind, "series": f.series_names}
+            for f in analysis.catalog.families
+        ],
         "unknown_direction": list(analysis.catalog.unknown_direction),
     }
 
@@ -106,5 +140,6 @@ def dumps(summary: dict[str, Any]) -> bytes:
             return [clean(v) for v in o]
         return o
 
-    return (json.dumps(clean(summary), ensure_ascii=False, indent=2, allow_nan=False)
-            + "\n").encode("utf-8")
+    return (
+        json.dumps(clean(summary), ensure_ascii=False, indent=2, allow_nan=False) + "\n"
+    ).encode("utf-8")

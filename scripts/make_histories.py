@@ -56,12 +56,15 @@ def load_data(rng: np.random.Generator) -> tuple[Array, Array, Array, Array]:
 class MLP:
     """Dense(HIDDEN) [→ BatchNorm] → ReLU → Dense(CLASSES) → softmax, trained with Adagrad."""
 
-    def __init__(self, rng: np.random.Generator, n_in: int, l2: float, batchnorm: bool,
-                 lr: float = 0.05) -> None:
+    def __init__(
+        self, rng: np.random.Generator, n_in: int, l2: float, batchnorm: bool, lr: float = 0.05
+    ) -> None:
         lim1, lim2 = np.sqrt(6 / (n_in + HIDDEN)), np.sqrt(6 / (HIDDEN + CLASSES))
         self.p = {
-            "w1": rng.uniform(-lim1, lim1, (n_in, HIDDEN)), "b1": np.zeros(HIDDEN),
-            "w2": rng.uniform(-lim2, lim2, (HIDDEN, CLASSES)), "b2": np.zeros(CLASSES),
+            "w1": rng.uniform(-lim1, lim1, (n_in, HIDDEN)),
+            "b1": np.zeros(HIDDEN),
+            "w2": rng.uniform(-lim2, lim2, (HIDDEN, CLASSES)),
+            "b2": np.zeros(CLASSES),
         }
         self.batchnorm = batchnorm
         if batchnorm:
@@ -110,7 +113,7 @@ class MLP:
         g["w1"] = cache["x"].T @ d_h + 2 * self.l2 * self.p["w1"]
         g["b1"] = d_h.sum(0)
         for k, grad in g.items():
-            self.acc[k] += grad ** 2
+            self.acc[k] += grad**2
             self.p[k] -= self.lr * grad / (np.sqrt(self.acc[k]) + 1e-7)
 
 
@@ -129,8 +132,9 @@ def scores(c: Array) -> dict[str, Array]:
     tp, fp, fn = c[:, 0].astype(float), c[:, 1].astype(float), c[:, 2].astype(float)
     recall = np.divide(tp, tp + fn, out=np.zeros(CLASSES), where=(tp + fn) > 0)
     prec = np.divide(tp, tp + fp, out=np.zeros(CLASSES), where=(tp + fp) > 0)
-    f1 = np.divide(2 * prec * recall, prec + recall, out=np.zeros(CLASSES),
-                   where=(prec + recall) > 0)
+    f1 = np.divide(
+        2 * prec * recall, prec + recall, out=np.zeros(CLASSES), where=(prec + recall) > 0
+    )
     return {"recall": recall, "prec": prec, "F1": f1}
 
 
@@ -154,15 +158,16 @@ def train(l2: float, batchnorm: bool, seed: int) -> dict[str, list[Any]]:
         order = rng.permutation(len(y_tr))
         losses, c = [], np.zeros((CLASSES, 3), dtype=np.int64)
         for start in range(0, len(order), BATCH):
-            idx = order[start:start + BATCH]
+            idx = order[start : start + BATCH]
             prob, cache = model.forward(x_tr[idx], train=True)
             losses.append(cross_entropy(prob, y_tr[idx]) + model.penalty())
             c += counts(prob, y_tr[idx])
             model.step(prob, onehot[idx], cache)
         prob_va, _ = model.forward(x_va, train=False)
         row = keras_keys("", float(np.mean(losses)), scores(c))
-        row |= keras_keys("val_", cross_entropy(prob_va, y_va) + model.penalty(),
-                          scores(counts(prob_va, y_va)))
+        row |= keras_keys(
+            "val_", cross_entropy(prob_va, y_va) + model.penalty(), scores(counts(prob_va, y_va))
+        )
         for key, value in row.items():
             history.setdefault(key, []).append(np.float32(value))
     return history
@@ -185,5 +190,8 @@ def main(out: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parent.parent
-         / "histories")
+    main(
+        Path(sys.argv[1])
+        if len(sys.argv) > 1
+        else Path(__file__).resolve().parent.parent / "histories"
+    )

@@ -57,8 +57,14 @@ def render_one(history: Path, out: Path, *extra: str) -> Rendered:
     assert len(folders) == 1, folders
     folder = folders[0]
     pdf = folder / "report.pdf"
-    return Rendered(folder, pdf, json.loads((folder / "summary.json").read_text("utf-8")),
-                    pdf_text(pdf), result.stdout, result.stderr)
+    return Rendered(
+        folder,
+        pdf,
+        json.loads((folder / "summary.json").read_text("utf-8")),
+        pdf_text(pdf),
+        result.stdout,
+        result.stderr,
+    )
 
 
 @pytest.fixture(scope="session")

@@ -13,8 +13,12 @@ from reporter.history.model import History, epoch_series
 
 
 def run(**series: list[float]) -> History:
-    return History("synthetic", Path("synthetic.json"),
-                   {k: epoch_series(k, v) for k, v in series.items()}, "test")
+    return History(
+        "synthetic",
+        Path("synthetic.json"),
+        {k: epoch_series(k, v) for k, v in series.items()},
+        "test",
+    )
 
 
 def test_best_of_takes_first_finite_extreme() -> None:

@@ -30,7 +30,9 @@ def test_usage_errors_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     assert code == 2 and "histories/" in err
 
 
-def test_bad_histories_fail_with_one_line_each(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bad_histories_fail_with_one_line_each(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / "histories").mkdir()
     (tmp_path / "histories" / "empty.json").write_bytes(b"")
     (tmp_path / "histories" / "evil.pkl").write_bytes(b"cposix\nsystem\n(S'touch canary'\ntR.")
@@ -53,8 +55,9 @@ def test_control_characters_in_paths_are_neutralised(tmp_path: Path) -> None:
     assert code == 1 and "\x1b" not in err and "\u202e" not in err and "\\x1b" in err
 
 
-def test_a_failed_render_leaves_nothing_under_the_final_name(tmp_path: Path,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failed_render_leaves_nothing_under_the_final_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from reporter import pipeline
     from reporter.errors import RenderError
 
@@ -73,8 +76,17 @@ def test_good_and_bad_together(tmp_path: Path) -> None:
     bad = tmp_path / "truncated.json"
     bad.write_text('{"loss": [1.0, 0.5')
     out = tmp_path / "out"
-    code, stdout, err = invoke("report", str(bad), str(ROOT / "histories" / "1_l2.pkl"),
-                               "-o", str(out), "--lang", "en", "--patience", "5")
+    code, stdout, err = invoke(
+        "report",
+        str(bad),
+        str(ROOT / "histories" / "1_l2.pkl"),
+        "-o",
+        str(out),
+        "--lang",
+        "en",
+        "--patience",
+        "5",
+    )
     assert code == 1
     assert err.startswith(f"error: {bad}:line 1 column 19: invalid JSON")
     assert "1_l2/report.pdf" in stdout
@@ -99,7 +111,8 @@ def test_language_choice_at_the_html_level() -> None:
 
 
 def test_python_dash_m_and_version() -> None:
-    proc = subprocess.run([sys.executable, "-m", "reporter", "--help"], capture_output=True,
-                          text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "reporter", "--help"], capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode == 0 and "report" in proc.stdout
     assert invoke("--version")[1].startswith("main, version")

@@ -31,7 +31,9 @@ def test_three_seed_shaped_runs_are_shipped() -> None:
 
 def test_regenerating_gives_the_same_numbers(tmp_path: Path) -> None:
     pytest.importorskip("sklearn")
-    spec = importlib.util.spec_from_file_location("make_histories", ROOT / "scripts" / "make_histories.py")
+    spec = importlib.util.spec_from_file_location(
+        "make_histories", ROOT / "scripts" / "make_histories.py"
+    )
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -41,5 +43,6 @@ def test_regenerating_gives_the_same_numbers(tmp_path: Path) -> None:
         (shipped,) = load(path)
         assert list(fresh.series) == list(shipped.series)
         for name in shipped.series:
-            np.testing.assert_allclose(fresh[name].values, shipped[name].values, rtol=1e-4,
-                                       atol=1e-5, err_msg=name)
+            np.testing.assert_allclose(
+                fresh[name].values, shipped[name].values, rtol=1e-4, atol=1e-5, err_msg=name
+            )

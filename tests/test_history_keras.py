@@ -49,20 +49,23 @@ def test_nan_infinity_and_duplicates_become_warnings(tmp_path: Path) -> None:
     assert nonfinite.params["count"] == 1
 
 
-@pytest.mark.parametrize(("content", "match"), [
-    (b"", "empty file"),
-    (b"   \n", "empty file"),
-    (b'{"loss": [1, 2', "line 1 column 15.*truncated"),
-    (b"[" * 100000 + b"]" * 100000, "nested too deeply"),
-    (b'{"loss": [' + b"9" * 5000 + b"]}", "number too large"),
-    (b'"just a string"', "unknown format"),
-    (b'{"loss": "abc"}', "no metrics found"),
-    (b'{"loss": [1, "x"]}', "loss: expected a list of numbers, found str at position 1"),
-    (b'{"loss": [[1, 2]]}', "found list at position 0"),
-    (b'{"loss": [1.0, 0.5], "val": {"x": [1]}, "y": null}', None),
-    ('{"loss": [1.0, 0.5], "é": 1}'.encode("latin-1"), "not UTF-8 text: byte 0xe9 at offset"),
-    (b"\x00\x01\x02binary", "unknown format"),
-])
+@pytest.mark.parametrize(
+    ("content", "match"),
+    [
+        (b"", "empty file"),
+        (b"   \n", "empty file"),
+        (b'{"loss": [1, 2', "line 1 column 15.*truncated"),
+        (b"[" * 100000 + b"]" * 100000, "nested too deeply"),
+        (b'{"loss": [' + b"9" * 5000 + b"]}", "number too large"),
+        (b'"just a string"', "unknown format"),
+        (b'{"loss": "abc"}', "no metrics found"),
+        (b'{"loss": [1, "x"]}', "loss: expected a list of numbers, found str at position 1"),
+        (b'{"loss": [[1, 2]]}', "found list at position 0"),
+        (b'{"loss": [1.0, 0.5], "val": {"x": [1]}, "y": null}', None),
+        ('{"loss": [1.0, 0.5], "é": 1}'.encode("latin-1"), "not UTF-8 text: byte 0xe9 at offset"),
+        (b"\x00\x01\x02binary", "unknown format"),
+    ],
+)
 def test_errors_name_file_and_problem(tmp_path: Path, content: bytes, match: str | None) -> None:
     p = write(tmp_path, "bad.json", content)
     if match is None:
@@ -77,7 +80,11 @@ def test_errors_name_file_and_problem(tmp_path: Path, content: bytes, match: str
 
 def test_boms_are_accepted(tmp_path: Path) -> None:
     body = '{"loss": [1.0, 0.5]}'
-    for enc, bom in (("utf-8", b"\xef\xbb\xbf"), ("utf-16-le", b"\xff\xfe"), ("utf-16-be", b"\xfe\xff")):
+    for enc, bom in (
+        ("utf-8", b"\xef\xbb\xbf"),
+        ("utf-16-le", b"\xff\xfe"),
+        ("utf-16-be", b"\xfe\xff"),
+    ):
         p = write(tmp_path, f"bom-{enc}.json", bom + body.encode(enc))
         (run,) = load(p)
         np.testing.assert_array_equal(run["loss"].values, [1.0, 0.5])

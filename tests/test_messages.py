@@ -11,7 +11,9 @@ from reporter.errors import RenderError
 from reporter.i18n import Messages, messages, placeholders
 
 ROOT = Path(__file__).resolve().parent.parent
-SECTIONS = "report|label|section|family|col|dir|es|plot|rec|finding|warn|reason|crit|confidence|doubt"
+SECTIONS = (
+    "report|label|section|family|col|dir|es|plot|rec|finding|warn|reason|crit|confidence|doubt"
+)
 LITERAL = re.compile(rf"""["']((?:{SECTIONS})\.[a-z_]+)["']""")
 FILE_NAMES = {"report.css", "report.pdf", "report.html", "report.json"}
 DYNAMIC = {  # keys built from a prefix and a closed set of values
@@ -30,7 +32,10 @@ HANGUL = re.compile(r"[\uac00-\ud7a3]")
 
 def used_keys() -> set[str]:
     keys: set[str] = set()
-    for path in [*ROOT.joinpath("reporter").rglob("*.py"), *ROOT.joinpath("templates").glob("*.j2")]:
+    for path in [
+        *ROOT.joinpath("reporter").rglob("*.py"),
+        *ROOT.joinpath("templates").glob("*.j2"),
+    ]:
         keys |= set(LITERAL.findall(path.read_text("utf-8"))) - FILE_NAMES
     for prefix, values in DYNAMIC.items():
         keys |= {prefix + v for v in values}
@@ -71,13 +76,30 @@ def test_a_missing_translation_fails_loudly(tmp_path: Path) -> None:
 def test_formatting_with_facts() -> None:
     from reporter.render import sentence
 
-    text = sentence("rec.continue", {"monitor": "val_loss", "last_epoch": 30, "keep_epoch": 30,
-                                     "value": 0.5}, messages())
+    text = sentence(
+        "rec.continue",
+        {"monitor": "val_loss", "last_epoch": 30, "keep_epoch": 30, "value": 0.5},
+        messages(),
+    )
     assert "val_loss" in text.ko and "에포크(30)" in text.ko and "last epoch (30)" in text.en
     assert text.joined() == f"{text.ko} · {text.en}"
-    steps = sentence("rec.stop", {"monitor": "eval_loss", "stop_epoch": 400, "keep_epoch": 300,
-                                  "value": 0.5, "since_epoch": 300, "quiet": 2, "threshold": 0.01,
-                                  "saved": 3, "epochs": 10, "saved_pct": 30.0}, messages(), "step")
+    steps = sentence(
+        "rec.stop",
+        {
+            "monitor": "eval_loss",
+            "stop_epoch": 400,
+            "keep_epoch": 300,
+            "value": 0.5,
+            "since_epoch": 300,
+            "quiet": 2,
+            "threshold": 0.01,
+            "saved": 3,
+            "epochs": 10,
+            "saved_pct": 30.0,
+        },
+        messages(),
+        "step",
+    )
     assert "스텝 400" in steps.ko and "step 400" in steps.en and "evaluations" in steps.en
 
 

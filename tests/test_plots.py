@@ -15,18 +15,26 @@ from reporter.i18n import messages
 from reporter.plots import build_figure, class_colour, draw, render_svg, style
 
 
-def seed_like(n: int = 30, classes: int = 5, names: tuple[str, ...] = ("recall", "prec", "F1")) -> History:
+def seed_like(
+    n: int = 30, classes: int = 5, names: tuple[str, ...] = ("recall", "prec", "F1")
+) -> History:
     rng = np.random.default_rng(1)
-    series = {"loss": np.linspace(2, 0.2, n), "val_loss": np.r_[np.linspace(2, 0.5, 18),
-                                                              np.linspace(0.55, 0.9, n - 18)]}
+    series = {
+        "loss": np.linspace(2, 0.2, n),
+        "val_loss": np.r_[np.linspace(2, 0.5, 18), np.linspace(0.55, 0.9, n - 18)],
+    }
     for base in names:
         for k in range(classes):
             key = base + ("" if k == 0 else f"_{k}")
             series[key] = np.clip(np.linspace(0.3, 0.95, n) + rng.normal(0, 0.02, n), 0, 1)
             series["val_" + key] = np.clip(np.linspace(0.3, 0.85, n) + rng.normal(0, 0.02, n), 0, 1)
     series["val_macro_avg_F1_th"] = np.linspace(0.2, 0.8, n)
-    return History("seed-like", Path("seed-like.pkl"),
-                   {k: epoch_series(k, v) for k, v in series.items()}, "test")
+    return History(
+        "seed-like",
+        Path("seed-like.pkl"),
+        {k: epoch_series(k, v) for k, v in series.items()},
+        "test",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +50,9 @@ def lines_by_gid(fig: object) -> dict[str, object]:
     return {line.get_gid(): line for line in ax.get_lines() if line.get_gid()}
 
 
-def test_every_series_appears_in_its_family_figure(figures: tuple[object, dict[str, object]]) -> None:
+def test_every_series_appears_in_its_family_figure(
+    figures: tuple[object, dict[str, object]],
+) -> None:
     a, figs = figures
     drawn = set()
     for fig in figs.values():
@@ -60,7 +70,9 @@ def test_best_markers_sit_on_the_best_points(figures: tuple[object, dict[str, ob
                 assert list(line.get_ydata()) == [best.value]
 
 
-def test_class_colours_are_the_same_in_every_figure(figures: tuple[object, dict[str, object]]) -> None:
+def test_class_colours_are_the_same_in_every_figure(
+    figures: tuple[object, dict[str, object]],
+) -> None:
     _, figs = figures
     for base in ("recall", "prec", "F1"):
         lines = lines_by_gid(figs[base])
@@ -69,7 +81,9 @@ def test_class_colours_are_the_same_in_every_figure(figures: tuple[object, dict[
             assert matplotlib.colors.to_hex(lines[f"series:{name}"].get_color()) == class_colour(k)
 
 
-def test_stop_and_keep_lines_mark_the_recommendation(figures: tuple[object, dict[str, object]]) -> None:
+def test_stop_and_keep_lines_mark_the_recommendation(
+    figures: tuple[object, dict[str, object]],
+) -> None:
     a, figs = figures
     rec = a.recommendation  # type: ignore[attr-defined]
     lines = lines_by_gid(figs["loss"])
@@ -92,8 +106,12 @@ def test_legends_never_cover_the_axes(figures: tuple[object, dict[str, object]])
 
 @pytest.mark.parametrize("name", ["val_$x$", r"$\frac{$", "$" + "{" * 200 + "$"])
 def test_labels_are_never_mathtext(name: str) -> None:
-    h = History("m", Path("m.json"), {"loss": epoch_series("loss", [1.0, 0.5, 0.4]),
-                                       name: epoch_series(name, [0.1, 0.2, 0.3])}, "test")
+    h = History(
+        "m",
+        Path("m.json"),
+        {"loss": epoch_series("loss", [1.0, 0.5, 0.4]), name: epoch_series(name, [0.1, 0.2, 0.3])},
+        "test",
+    )
     a = analyze(h)
     plots = draw(a, "en", messages())
     assert plots and all(p.svg.startswith(b"<?xml") for p in plots)

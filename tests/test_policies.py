@@ -22,15 +22,22 @@ NAN = math.nan
 
 LIGHTNING = [
     # values, params, (stop_index, keep_index, reason)
-    ([1.0, 0.9, 0.9, 0.95], {"patience": 2}, (3, 1, "patience")),           # a tie is no improvement
+    ([1.0, 0.9, 0.9, 0.95], {"patience": 2}, (3, 1, "patience")),  # a tie is no improvement
     ([1.0, 0.97, 0.96, 0.9], {"patience": 2, "min_delta": 0.05}, (2, 2, "patience")),
     ([1.0, NAN, 0.5], {"patience": 3}, (1, 0, "not_finite")),
     ([1.0, NAN, 0.5], {"patience": 3, "check_finite": False}, (None, 2, None)),
-    ([1.0, 0.6, 0.4, 0.3], {"patience": 3, "stopping_threshold": 0.5}, (2, 2, "stopping_threshold")),
+    (
+        [1.0, 0.6, 0.4, 0.3],
+        {"patience": 3, "stopping_threshold": 0.5},
+        (2, 2, "stopping_threshold"),
+    ),
     ([1.0, 1.5, 2.5], {"patience": 5, "divergence_threshold": 2.0}, (2, 0, "divergence_threshold")),
     ([0.1, 0.2, 0.2, 0.1], {"patience": 2, "mode": "max"}, (3, 1, "patience")),
-    ([0.1, 0.2, 0.3], {"patience": 1, "mode": "max", "stopping_threshold": 0.25},
-     (2, 2, "stopping_threshold")),
+    (
+        [0.1, 0.2, 0.3],
+        {"patience": 1, "mode": "max", "stopping_threshold": 0.25},
+        (2, 2, "stopping_threshold"),
+    ),
     ([], {"patience": 1}, (None, None, None)),
 ]
 
@@ -51,13 +58,22 @@ HF = [
     # values, params, (stop_index, keep_index, best)
     ([1.0, 0.9, 0.9, 0.95], {"early_stopping_patience": 2}, (3, 1, 0.9)),
     # the threshold gates the counter, not the Trainer's best_metric
-    ([1.0, 0.97, 0.93, 0.90], {"early_stopping_patience": 2, "early_stopping_threshold": 0.05},
-     (2, 2, 0.93)),
+    (
+        [1.0, 0.97, 0.93, 0.90],
+        {"early_stopping_patience": 2, "early_stopping_threshold": 0.05},
+        (2, 2, 0.93),
+    ),
     ([1.0, NAN, NAN], {"early_stopping_patience": 2}, (2, 0, 1.0)),
-    ([0.5, 0.6, 0.55, 0.58], {"metric_for_best_model": "accuracy", "early_stopping_patience": 2},
-     (3, 1, 0.6)),
-    ([0.5, 0.4, 0.3], {"metric_for_best_model": "wer", "greater_is_better": False,
-                       "early_stopping_patience": 1}, (None, 2, 0.3)),
+    (
+        [0.5, 0.6, 0.55, 0.58],
+        {"metric_for_best_model": "accuracy", "early_stopping_patience": 2},
+        (3, 1, 0.6),
+    ),
+    (
+        [0.5, 0.4, 0.3],
+        {"metric_for_best_model": "wer", "greater_is_better": False, "early_stopping_patience": 1},
+        (None, 2, 0.3),
+    ),
     ([1.0, 1.0], {"early_stopping_patience": 1}, (1, 0, 1.0)),
 ]
 

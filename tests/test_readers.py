@@ -71,25 +71,33 @@ def test_appended_runs_last_by_default_all_on_request(tmp_path: Path) -> None:
     (last,) = load(p)
     assert len(last["loss"]) == 2 and "warn.appended_runs" in [w.key for w in last.warnings]
     both = load(p, run="all")
-    assert [len(r["loss"]) for r in both] == [3, 2] and [r.name for r in both] == ["runs-run1", "runs-run2"]
+    assert [len(r["loss"]) for r in both] == [3, 2] and [r.name for r in both] == [
+        "runs-run1",
+        "runs-run2",
+    ]
     (first,) = load(p, run="1")
     assert len(first["loss"]) == 3
     with pytest.raises(HistoryError, match="holds 2 run"):
         load(p, run="3")
     # appended with its header repeated
-    (again,) = load(write(tmp_path, "h.csv", "loss,val_loss\n1,1\n0.5,0.6\nloss,val_loss\n0.9,0.8\n"))
+    (again,) = load(
+        write(tmp_path, "h.csv", "loss,val_loss\n1,1\n0.5,0.6\nloss,val_loss\n0.9,0.8\n")
+    )
     assert len(again["loss"]) == 1
 
 
-@pytest.mark.parametrize(("text", "match"), [
-    ("epoch,loss\n", "no rows"),
-    ("epoch,loss,loss\n0,1,2\n", "duplicate column name 'loss'"),
-    ("epoch,loss\n0,1,2\n", "line 2: 3 fields but the header has 2"),
-    ("epoch;loss\n0;0,5\n", "column 'loss': '0,5' is not a number"),
-    ("epoch,loss\n0,abc\n", "line 2: column 'loss': 'abc' is not a number"),
-    ("0,1.5\n1,0.5\n", "no header row"),
-    ("epoch,loss\n0," + "9" * 2_000_000 + "\n", "malformed CSV|not a number"),
-])
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ("epoch,loss\n", "no rows"),
+        ("epoch,loss,loss\n0,1,2\n", "duplicate column name 'loss'"),
+        ("epoch,loss\n0,1,2\n", "line 2: 3 fields but the header has 2"),
+        ("epoch;loss\n0;0,5\n", "column 'loss': '0,5' is not a number"),
+        ("epoch,loss\n0,abc\n", "line 2: column 'loss': 'abc' is not a number"),
+        ("0,1.5\n1,0.5\n", "no header row"),
+        ("epoch,loss\n0," + "9" * 2_000_000 + "\n", "malformed CSV|not a number"),
+    ],
+)
 def test_csv_errors_name_line_and_column(tmp_path: Path, text: str, match: str) -> None:
     with pytest.raises(HistoryError, match=match):
         load(write(tmp_path, "bad.csv", text), limit=10_000_000)
@@ -116,11 +124,11 @@ LIGHTNING = """epoch,lr-AdamW,step,train_loss_step,train_loss_epoch,val_loss,val
 def test_lightning_sparse_rows_become_series(tmp_path: Path) -> None:
     (run,) = load(write(tmp_path, "lightning_logs/version_3/metrics.csv", LIGHTNING))
     assert run.format == "lightning-csv" and run.name == "version_3-metrics"
-    np.testing.assert_array_equal(run["val_loss"].x, [1, 2])          # once per epoch
+    np.testing.assert_array_equal(run["val_loss"].x, [1, 2])  # once per epoch
     np.testing.assert_array_equal(run["train_loss_epoch"].values, [1.3, 0.8])
-    assert len(run["train_loss_step"]) == 4                            # per step, fractional epochs
+    assert len(run["train_loss_step"]) == 4  # per step, fractional epochs
     assert np.all(np.diff(run["train_loss_step"].x) > 0) and run["train_loss_step"].x[-1] <= 2
-    assert list(run["lr-AdamW"].values) == [0.001, 0.001, 0.0005]      # duplicate rows merged
+    assert list(run["lr-AdamW"].values) == [0.001, 0.001, 0.0005]  # duplicate rows merged
     from reporter.analysis import analyze
 
     a = analyze(run)
@@ -142,11 +150,21 @@ def test_trainer_state_steps_epochs_and_best(tmp_path: Path) -> None:
         {"epoch": 1.5, "learning_rate": 5e-5, "loss": 1.2, "step": 150},
         {"epoch": 2.0, "eval_loss": 1.2, "eval_accuracy": 0.7, "eval_runtime": 3.1, "step": 200},
         {"epoch": 3.0, "eval_loss": 1.3, "eval_accuracy": 0.72, "eval_runtime": 3.0, "step": 300},
-        {"epoch": 3.0, "step": 300, "train_loss": 1.5, "train_runtime": 100.0,
-         "train_samples_per_second": 9.0, "train_steps_per_second": 3.0, "total_flos": 1e12},
+        {
+            "epoch": 3.0,
+            "step": 300,
+            "train_loss": 1.5,
+            "train_runtime": 100.0,
+            "train_samples_per_second": 9.0,
+            "train_steps_per_second": 3.0,
+            "total_flos": 1e12,
+        },
     ]
-    p = write(tmp_path, "run/trainer_state.json",
-              trainer_state(log, best_metric=1.2, best_model_checkpoint="out/checkpoint-200"))
+    p = write(
+        tmp_path,
+        "run/trainer_state.json",
+        trainer_state(log, best_metric=1.2, best_model_checkpoint="out/checkpoint-200"),
+    )
     (run,) = load(p)
     assert run.format == "hf-trainer-state" and run.axis == "step" and run.name == "run"
     np.testing.assert_array_equal(run["eval_loss"].x, [100, 200, 300])
@@ -165,8 +183,14 @@ def test_trainer_state_eval_sets_are_families(tmp_path: Path) -> None:
     log = []
     for step in (100, 200, 300):
         for g in ("g0", "g1", "g2"):
-            log.append({"epoch": step / 100, "step": step, f"eval_{g}_loss": 1.0 / step,
-                        f"eval_{g}_accuracy": step / 400})
+            log.append(
+                {
+                    "epoch": step / 100,
+                    "step": step,
+                    f"eval_{g}_loss": 1.0 / step,
+                    f"eval_{g}_accuracy": step / 400,
+                }
+            )
     (run,) = load(write(tmp_path, "trainer_state.json", trainer_state(log)))
     from reporter.analysis import analyze
 
@@ -174,32 +198,47 @@ def test_trainer_state_eval_sets_are_families(tmp_path: Path) -> None:
     assert [m.label for m in fams["loss · eval sets"].metrics] == ["g0", "g1", "g2"]
 
 
-@pytest.mark.parametrize(("state", "match"), [
-    ({"log_history": []}, "log_history is empty"),
-    ({"log_history": [1, 2]}, r"log_history\[0\] is a int"),
-    ({"log_history": "x"}, "no log_history list"),
-])
+@pytest.mark.parametrize(
+    ("state", "match"),
+    [
+        ({"log_history": []}, "log_history is empty"),
+        ({"log_history": [1, 2]}, r"log_history\[0\] is a int"),
+        ({"log_history": "x"}, "no log_history list"),
+    ],
+)
 def test_trainer_state_errors(tmp_path: Path, state: dict[str, object], match: str) -> None:
     with pytest.raises(HistoryError, match=match):
         load(write(tmp_path, "trainer_state.json", json.dumps(state)), fmt="hf-trainer-state")
 
 
 def test_trainer_state_missing_step_falls_back_with_a_warning(tmp_path: Path) -> None:
-    (run,) = load(write(tmp_path, "trainer_state.json",
-                        trainer_state([{"loss": 1.0}, {"loss": 0.5}, {"eval_loss": 0.7}])))
+    (run,) = load(
+        write(
+            tmp_path,
+            "trainer_state.json",
+            trainer_state([{"loss": 1.0}, {"loss": 0.5}, {"eval_loss": 0.7}]),
+        )
+    )
     assert "warn.hf_no_step" in [w.key for w in run.warnings]
 
 
 # ----------------------------------------------------------------------------- MLflow
 
 
-def mlflow_run(root: Path, run_id: str, name: str, metrics: dict[str, list[tuple[float, int]]],
-               params: dict[str, str] | None = None, status: int = 3) -> Path:
+def mlflow_run(
+    root: Path,
+    run_id: str,
+    name: str,
+    metrics: dict[str, list[tuple[float, int]]],
+    params: dict[str, str] | None = None,
+    status: int = 3,
+) -> Path:
     folder = root / "mlruns" / "1" / run_id
     (folder / "metrics").mkdir(parents=True)
     (folder / "meta.yaml").write_text(
         f"artifact_uri: file:///x\nexperiment_id: '1'\nrun_id: {run_id}\nrun_name: {name}\n"
-        f"status: {status}\nlifecycle_stage: active\n")
+        f"status: {status}\nlifecycle_stage: active\n"
+    )
     for metric, values in metrics.items():
         f = folder / "metrics" / metric
         f.parent.mkdir(parents=True, exist_ok=True)
@@ -212,9 +251,18 @@ def mlflow_run(root: Path, run_id: str, name: str, metrics: dict[str, list[tuple
 
 
 def test_mlflow_file_store_run_and_nested_names(tmp_path: Path) -> None:
-    folder = mlflow_run(tmp_path, "a" * 32, "calm-fox", {
-        "val/loss": [(1.0, 0), (0.8, 1), (0.9, 2)], "train/loss": [(1.2, 0), (0.9, 1), (0.7, 2)],
-        "metrics/mAP50": [(0.1, 0), (0.2, 1), (0.3, 2), (0.35, 2)]}, {"lr": "0.01"}, status=4)
+    folder = mlflow_run(
+        tmp_path,
+        "a" * 32,
+        "calm-fox",
+        {
+            "val/loss": [(1.0, 0), (0.8, 1), (0.9, 2)],
+            "train/loss": [(1.2, 0), (0.9, 1), (0.7, 2)],
+            "metrics/mAP50": [(0.1, 0), (0.2, 1), (0.3, 2), (0.35, 2)],
+        },
+        {"lr": "0.01"},
+        status=4,
+    )
     (run,) = load(folder)
     assert run.format == "mlflow" and run.name == "calm-fox-aaaaaaaa" and run.axis == "epoch"
     assert set(run.series) == {"val/loss", "train/loss", "metrics/mAP50"}
@@ -236,11 +284,14 @@ def test_mlflow_store_with_several_runs(tmp_path: Path) -> None:
         load(root, run="two")
 
 
-@pytest.mark.parametrize(("line", "match"), [
-    ("1700000000000 0.5\n1700000000001 0.4 1 9\n", "line 2: expected 'timestamp value step'"),
-    ("17000000000.5 0.5 0\n", "whole numbers"),
-    ("1700000000000 abc 0\n", "'abc' is not a number"),
-])
+@pytest.mark.parametrize(
+    ("line", "match"),
+    [
+        ("1700000000000 0.5\n1700000000001 0.4 1 9\n", "line 2: expected 'timestamp value step'"),
+        ("17000000000.5 0.5 0\n", "whole numbers"),
+        ("1700000000000 abc 0\n", "'abc' is not a number"),
+    ],
+)
 def test_mlflow_metric_file_errors(tmp_path: Path, line: str, match: str) -> None:
     folder = mlflow_run(tmp_path, "e" * 32, "x", {"loss": [(1.0, 0)]})
     (folder / "metrics" / "loss").write_text(line)
@@ -273,7 +324,8 @@ def test_mlflow_sqlite_store(tmp_path: Path) -> None:
     con.executescript(
         "create table runs (run_uuid text, name text, status text, experiment_id int, start_time int);"
         "create table metrics (key text, value float, timestamp int, run_uuid text, step int, is_nan bool);"
-        "create table params (key text, value text, run_uuid text);")
+        "create table params (key text, value text, run_uuid text);"
+    )
     con.execute("insert into runs values ('r1', 'first', 'FINISHED', 1, 1)")
     con.execute("insert into runs values ('r2', 'empty', 'FAILED', 1, 2)")
     for step, (tl, vl) in enumerate([(1.0, 1.1), (0.7, 0.9), (0.5, 0.95)]):
@@ -305,13 +357,18 @@ def write_events(folder: Path, scalars: dict[str, list[tuple[int, float]]], tens
         for step, value in points:
             if tensors:
                 meta = summary_pb2.SummaryMetadata(
-                    plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name="scalars"))
-                v = summary_pb2.Summary.Value(tag=tag, metadata=meta,
-                                              tensor=tensor_util.make_tensor_proto(np.float32(value)))
+                    plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name="scalars")
+                )
+                v = summary_pb2.Summary.Value(
+                    tag=tag, metadata=meta, tensor=tensor_util.make_tensor_proto(np.float32(value))
+                )
             else:
                 v = summary_pb2.Summary.Value(tag=tag, simple_value=value)
-            writer.add_event(event_pb2.Event(step=step, wall_time=1.0 + step,
-                                             summary=summary_pb2.Summary(value=[v])))
+            writer.add_event(
+                event_pb2.Event(
+                    step=step, wall_time=1.0 + step, summary=summary_pb2.Summary(value=[v])
+                )
+            )
     writer.close()
     (path,) = folder.glob("events.out.tfevents.*")
     return path
@@ -320,8 +377,11 @@ def write_events(folder: Path, scalars: dict[str, list[tuple[int, float]]], tens
 @pytest.mark.parametrize("tensors", [False, True])
 def test_tfevents_classic_and_tensor_scalars(tmp_path: Path, tensors: bool) -> None:
     pytest.importorskip("tensorboard")
-    path = write_events(tmp_path / "run1", {"loss": [(0, 1.0), (1, 0.5), (2, 0.4)],
-                                            "val_loss": [(0, 1.1), (1, 0.7), (2, 0.8)]}, tensors)
+    path = write_events(
+        tmp_path / "run1",
+        {"loss": [(0, 1.0), (1, 0.5), (2, 0.4)], "val_loss": [(0, 1.1), (1, 0.7), (2, 0.8)]},
+        tensors,
+    )
     (run,) = load(path)
     assert run.format == "tfevents" and run.axis == "step"
     np.testing.assert_allclose(run["val_loss"].values, [1.1, 0.7, 0.8], rtol=1e-6)
@@ -335,8 +395,9 @@ def test_tfevents_keras_train_and_validation_folders_merge(tmp_path: Path) -> No
     assert set(run.series) == {"epoch_loss", "val_epoch_loss"} and run.name == "logs"
 
 
-def test_tfevents_without_the_extra_says_how_to_install(tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_tfevents_without_the_extra_says_how_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import builtins
 
     real_import = builtins.__import__
@@ -346,15 +407,20 @@ def test_tfevents_without_the_extra_says_how_to_install(tmp_path: Path,
             raise ImportError(name)
         return real_import(name, *args, **kwargs)  # type: ignore[arg-type]
 
-    path = write(tmp_path, "events.out.tfevents.1.host", b"\x18\x00\x00\x00\x00\x00\x00\x00"
-                 + b"\xa3\x7fK\"\t" + b"\x00" * 30)
+    path = write(
+        tmp_path,
+        "events.out.tfevents.1.host",
+        b"\x18\x00\x00\x00\x00\x00\x00\x00" + b'\xa3\x7fK"\t' + b"\x00" * 30,
+    )
     monkeypatch.setattr(builtins, "__import__", no_tensorboard)
     with pytest.raises(HistoryError, match=r"pip install 'reporter\[tensorboard\]'"):
         load(path)
 
 
 def test_unknown_format_lists_what_was_tried(tmp_path: Path) -> None:
-    with pytest.raises(HistoryError, match="unknown format.*tfevents.*keras-pickle.*keras-csv, mlflow"):
+    with pytest.raises(
+        HistoryError, match="unknown format.*tfevents.*keras-pickle.*keras-csv, mlflow"
+    ):
         load(write(tmp_path, "x.bin", b"\x01\x02\x03 binary"))
     with pytest.raises(HistoryError, match="neither an MLflow run store nor TensorBoard"):
         load(tmp_path)

@@ -19,10 +19,8 @@ from reporter.history.safepickle import safe_loads
 from .conftest import REAL, pdf_text, render_cli
 
 BROKEN = {
-    "keras_csvlogger__dhairyasheelsutar__Food-11-image-classification__logs_resnet152_training_EMPTY.csv":
-        "empty file",
-    "keras_json__dhairyasheelsutar__Food-11-image-classification__model_history_TRUNCATED.json":
-        "line 1 column 222: invalid JSON: the file ends too early",
+    "keras_csvlogger__dhairyasheelsutar__Food-11-image-classification__logs_resnet152_training_EMPTY.csv": "empty file",
+    "keras_json__dhairyasheelsutar__Food-11-image-classification__model_history_TRUNCATED.json": "line 1 column 222: invalid JSON: the file ends too early",
 }
 
 
@@ -48,8 +46,9 @@ def test_every_file_renders_or_fails_clearly(sweep: dict[str, Any]) -> None:
     for name, message in BROKEN.items():
         assert any(line.startswith(f"error: {REAL / name}") and message in line for line in errors)
     reported = {Path(s["source"]).name for s in sweep["summaries"]}
-    reported |= {Path(s["source"]).parents[2].name for s in sweep["summaries"]
-                 if s["format"] == "mlflow"}
+    reported |= {
+        Path(s["source"]).parents[2].name for s in sweep["summaries"] if s["format"] == "mlflow"
+    }
     expected = {p.name for p in inputs()} - set(BROKEN)
     assert expected <= reported, expected - reported
     for pdf in sweep["out"].glob("*/report.pdf"):
@@ -69,9 +68,14 @@ def _raw(summary: dict[str, Any]) -> list[tuple[float, float]]:
         return [(i + 1.0, float(v)) for i, v in enumerate(obj[name])]
     if fmt == "keras-csv":
         rows = list(csv.DictReader(src.read_text().splitlines()))
-        start = max(i for i, r in enumerate(rows) if i == 0 or "epoch" in r
-                    and float(r["epoch"]) <= float(rows[i - 1]["epoch"]))
-        return [(float(r.get("epoch", i)) + 1, float(r[name])) for i, r in enumerate(rows) if i >= start]
+        start = max(
+            i
+            for i, r in enumerate(rows)
+            if i == 0 or ("epoch" in r and float(r["epoch"]) <= float(rows[i - 1]["epoch"]))
+        )
+        return [
+            (float(r.get("epoch", i)) + 1, float(r[name])) for i, r in enumerate(rows) if i >= start
+        ]
     if fmt == "hf-trainer-state":
         log = json.loads(src.read_text())["log_history"]
         return [(float(e["step"]), float(e[name])) for e in log if name in e]
@@ -81,12 +85,16 @@ def _raw(summary: dict[str, Any]) -> list[tuple[float, float]]:
     if fmt == "mlflow":
         lines = (src / "metrics" / name).read_text().split("\n")
         pts = {int(line.split()[2]): float(line.split()[1]) for line in lines if line.strip()}
-        return [(s + (1.0 if summary["axis"] == "epoch" and min(pts) == 0 else 0.0), v)
-                for s, v in sorted(pts.items())]
+        return [
+            (s + (1.0 if summary["axis"] == "epoch" and min(pts) == 0 else 0.0), v)
+            for s, v in sorted(pts.items())
+        ]
     if fmt == "mlflow-sqlite":
         con = sqlite3.connect(f"file:{src}?mode=ro", uri=True)
-        rows = con.execute("select step, value from metrics where run_uuid=? and key=? order by step",
-                           (summary["info"]["run_id"], name)).fetchall()
+        rows = con.execute(
+            "select step, value from metrics where run_uuid=? and key=? order by step",
+            (summary["info"]["run_id"], name),
+        ).fetchall()
         con.close()
         return [(s + 1.0, v) for s, v in rows]
     if fmt == "tfevents":

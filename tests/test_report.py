@@ -26,11 +26,21 @@ def test_pdf_holds_both_languages_korean_first(baseline_report: Rendered) -> Non
         assert squash(s["recommendation"]["text"][lang]) in flat
         for finding in s["findings"]:
             assert squash(finding["text"][lang]) in flat, finding["code"]
-    assert flat.index(squash(s["recommendation"]["text"]["ko"])) < \
-        flat.index(squash(s["recommendation"]["text"]["en"]))
-    for heading in ("학습결과보고서", "Trainingreport", "권장사항", "Recommendation",
-                    "지표별최적에포크", "Bestepochpermetric", "클래스별recall", "Per-classrecall",
-                    "매크로평균", "Macroaverages"):
+    assert flat.index(squash(s["recommendation"]["text"]["ko"])) < flat.index(
+        squash(s["recommendation"]["text"]["en"])
+    )
+    for heading in (
+        "학습결과보고서",
+        "Trainingreport",
+        "권장사항",
+        "Recommendation",
+        "지표별최적에포크",
+        "Bestepochpermetric",
+        "클래스별recall",
+        "Per-classrecall",
+        "매크로평균",
+        "Macroaverages",
+    ):
         assert heading in flat, heading
 
 
@@ -105,7 +115,9 @@ def test_summary_numbers_equal_an_independent_computation(baseline_report: Rende
         last = 0.6 * last + 0.4 * value
         smooth.append(last / (1 - 0.6**i))
     step = float(np.median(np.abs(np.diff(val))))
-    since = next(i for i in range(30) if all(smooth[i] - later <= step for later in smooth[i + 1:]))
+    since = next(
+        i for i in range(30) if all(smooth[i] - later <= step for later in smooth[i + 1 :])
+    )
     stop = since + 3
     keep = int(np.argmin(val[: stop + 1]))
     rec = s["recommendation"]
@@ -113,7 +125,9 @@ def test_summary_numbers_equal_an_independent_computation(baseline_report: Rende
     assert rec["epochs_saved"] == 30 - (stop + 1)
     assert rec["compute_saved_pct"] == pytest.approx(100 * (30 - (stop + 1)) / 30)
     policies = {p["policy"]: p for p in s["policies"]}
-    assert policies["keras"]["stop_index"] == stopped and policies["keras"]["keep_index"] == best_epoch
+    assert (
+        policies["keras"]["stop_index"] == stopped and policies["keras"]["keep_index"] == best_epoch
+    )
 
 
 def test_pages_render_and_are_a4(baseline_report: Rendered) -> None:
@@ -149,10 +163,12 @@ def hostile_render() -> tuple[bytes, list[str], str]:
     from reporter.i18n import messages
     from reporter.pipeline import analyze, build_context, draw, render_html
 
-    series = {"loss": epoch_series("loss", [1.0, 0.6, 0.5]),
-              "val_loss": epoch_series("val_loss", [1.1, 0.7, 0.65])}
+    series = {
+        "loss": epoch_series("loss", [1.0, 0.6, 0.5]),
+        "val_loss": epoch_series("val_loss", [1.1, 0.7, 0.65]),
+    }
     series |= {k: epoch_series(k, v) for k, v in HOSTILE.items()}
-    h = History('<b>run</b> {{ 7*7 }}', Path("hostile.json"), series, "test")
+    h = History("<b>run</b> {{ 7*7 }}", Path("hostile.json"), series, "test")
     a = analyze(h, Options(directions={k: "max" for k in HOSTILE}))
     plots = draw(a, "both", messages())
     urls = [f"asset:fig/{i}.svg" for i in range(len(plots))]
@@ -162,8 +178,9 @@ def hostile_render() -> tuple[bytes, list[str], str]:
     return result.data, result.fetched, html
 
 
-def test_hostile_names_show_literally_and_fetch_nothing(hostile_render: tuple[bytes, list[str], str],
-                                                        tmp_path: Path) -> None:
+def test_hostile_names_show_literally_and_fetch_nothing(
+    hostile_render: tuple[bytes, list[str], str], tmp_path: Path
+) -> None:
     data, fetched, html = hostile_render
     assert fetched and all(url.startswith("asset:") for url in fetched)
     assert '<img src="file:' not in html and "&lt;img src=&#34;file:///etc/passwd&#34;&gt;" in html

@@ -29,7 +29,7 @@ class _Numpy1Pickler(pickle._Pickler):  # type: ignore[name-defined]
         module = getattr(obj, "__module__", "")
         qual = name or obj.__qualname__
         if module.startswith("numpy._core"):
-            module = "numpy.core" + module[len("numpy._core"):]
+            module = "numpy.core" + module[len("numpy._core") :]
         if self.proto >= 4:
             self.save(module)
             self.save(qual)
@@ -51,7 +51,10 @@ def numpy1_dumps(obj: object, protocol: int) -> bytes:
 def keras_like(kind: str) -> dict[str, Any]:
     values = [0.9, 0.5, 0.25, 0.125]
     if kind == "float32":
-        return {"loss": [np.float32(v) for v in values], "val_loss": [np.float32(v) for v in values]}
+        return {
+            "loss": [np.float32(v) for v in values],
+            "val_loss": [np.float32(v) for v in values],
+        }
     if kind == "float64":
         return {"loss": [np.float64(v) for v in values]}
     if kind == "array":
@@ -77,9 +80,12 @@ def test_python2_protocol0_pickle_with_numpy_scalars() -> None:
     # What Python 2 + numpy 1 wrote: byte strings (S'...') and escaped raw scalar bytes.
     raw = np.float64(0.5).tobytes()
     escaped = "".join(f"\\x{b:02x}" for b in raw).encode()
-    data = (b"(dp0\nS'loss'\np1\n(lp2\ncnumpy.core.multiarray\nscalar\np3\n(cnumpy\ndtype\np4\n"
-            b"(S'f8'\np5\nI0\nI1\ntp6\nRp7\n(I3\nS'<'\np8\nNNNI-1\nI-1\nI0\ntp9\nbS'" + escaped
-            + b"'\np10\ntp11\nRp12\naF0.25\nas.")
+    data = (
+        b"(dp0\nS'loss'\np1\n(lp2\ncnumpy.core.multiarray\nscalar\np3\n(cnumpy\ndtype\np4\n"
+        b"(S'f8'\np5\nI0\nI1\ntp6\nRp7\n(I3\nS'<'\np8\nNNNI-1\nI-1\nI0\ntp9\nbS'"
+        + escaped
+        + b"'\np10\ntp11\nRp12\naF0.25\nas."
+    )
     assert safe_loads(data) == {b"loss": [0.5, 0.25]}
 
 
@@ -90,9 +96,14 @@ def test_real_keras_pickles_load(tmp_path: Path) -> None:
     for path in files:
         runs = load(path)
         assert runs and all(len(r.series) for r in runs), path.name
-    py2 = load(REAL / "keras_pickle__KariMagdy__QuestionAnsweringSystem__trainHistoryDict_py2_protocol0.pickle")[0]
+    py2 = load(
+        REAL
+        / "keras_pickle__KariMagdy__QuestionAnsweringSystem__trainHistoryDict_py2_protocol0.pickle"
+    )[0]
     assert "val_activation_2_loss" in py2.series
-    bare = load(REAL / "keras_pickle__rundun159__th1231__SKKU_3_2_ML_HW4_train_acc_barelist.pickle")[0]
+    bare = load(
+        REAL / "keras_pickle__rundun159__th1231__SKKU_3_2_ML_HW4_train_acc_barelist.pickle"
+    )[0]
     assert len(next(iter(bare.series.values()))) == 10
 
 
@@ -122,13 +133,26 @@ def _payloads(canary: Path) -> list[tuple[str, bytes]]:
     cmd = f"touch {canary}"
     out = []
     for proto in (0, 2, 4, 5):
-        out.append((f"posix.system p{proto}", pickle.dumps({"loss": _Reduce(os.system, cmd)}, proto)))
-        out.append((f"builtins.eval p{proto}", pickle.dumps(
-            _Reduce(builtins.eval, f"open({str(canary)!r}, 'w')"), proto)))
-        out.append((f"subprocess p{proto}", pickle.dumps(_Reduce(sp.call, ["touch", str(canary)]),
-                                                         proto)))
-    out.append(("numpy runstring", b"cnumpy.testing._private.utils\nrunstring\n(S'import os; os.system(\"touch "
-                + str(canary).encode() + b"\")'\n(dtR."))
+        out.append(
+            (f"posix.system p{proto}", pickle.dumps({"loss": _Reduce(os.system, cmd)}, proto))
+        )
+        out.append(
+            (
+                f"builtins.eval p{proto}",
+                pickle.dumps(_Reduce(builtins.eval, f"open({str(canary)!r}, 'w')"), proto),
+            )
+        )
+        out.append(
+            (f"subprocess p{proto}", pickle.dumps(_Reduce(sp.call, ["touch", str(canary)]), proto))
+        )
+    out.append(
+        (
+            "numpy runstring",
+            b"cnumpy.testing._private.utils\nrunstring\n(S'import os; os.system(\"touch "
+            + str(canary).encode()
+            + b"\")'\n(dtR.",
+        )
+    )
     return out
 
 
@@ -145,8 +169,15 @@ def test_keras_history_object_gets_a_hint() -> None:
     with pytest.raises(UnsafeInputError, match=r"history\.history"):
         safe_loads(data)
     module, name = b"keras.src.callbacks.history", b"History"
-    data4 = (b"\x80\x04\x8c" + bytes([len(module)]) + module + b"\x94\x8c" + bytes([len(name)]) + name
-             + b"\x94\x93\x94)\x81\x94.")
+    data4 = (
+        b"\x80\x04\x8c"
+        + bytes([len(module)])
+        + module
+        + b"\x94\x8c"
+        + bytes([len(name)])
+        + name
+        + b"\x94\x93\x94)\x81\x94."
+    )
     with pytest.raises(UnsafeInputError, match=r"history\.history"):
         safe_loads(data4)
 
@@ -210,20 +241,24 @@ def test_malformed_numpy_state_is_refused_and_process_survives(label: str) -> No
         "except UnsafeInputError as e:\n    print('refused:', e)\n"
         "else:\n    print('loaded')\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], input=MALFORMED[label],
-                          capture_output=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], input=MALFORMED[label], capture_output=True, timeout=60
+    )
     assert proc.returncode == 0, proc.stderr.decode()
     assert proc.stdout.startswith(b"refused:"), proc.stdout
 
 
-@pytest.mark.parametrize(("data", "match"), [
-    (b"\x80\x04\x95", "truncated|corrupt"),
-    (b"garbage!", "opcode|truncated|corrupt"),
-    (b"(dp0\nS'loss'\np1\n", "truncated"),
-    (b"\x80\x02P1\n.", "PERSID|BINPERSID|not allowed"),
-    (b"\x80\x02\x82\x01.", "EXT1"),
-    (b"(i__main__\nX\n.", "INST|not allowed"),
-])
+@pytest.mark.parametrize(
+    ("data", "match"),
+    [
+        (b"\x80\x04\x95", "truncated|corrupt"),
+        (b"garbage!", "opcode|truncated|corrupt"),
+        (b"(dp0\nS'loss'\np1\n", "truncated"),
+        (b"\x80\x02P1\n.", "PERSID|BINPERSID|not allowed"),
+        (b"\x80\x02\x82\x01.", "EXT1"),
+        (b"(i__main__\nX\n.", "INST|not allowed"),
+    ],
+)
 def test_garbage_and_forbidden_opcodes(data: bytes, match: str) -> None:
     with pytest.raises(UnsafeInputError, match=match):
         safe_loads(data)

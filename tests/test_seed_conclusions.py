@@ -82,7 +82,9 @@ def test_6_batchnorm_partial_overfitting_around_epoch_20() -> None:
     assert a.recommendation.confidence == "high"
 
 
-@pytest.mark.parametrize("stem", ["0_NLP_vanilla_model", "3_NLP_Regularized", "6_NLP_MLP_Regularized_L2_BM"])
+@pytest.mark.parametrize(
+    "stem", ["0_NLP_vanilla_model", "3_NLP_Regularized", "6_NLP_MLP_Regularized_L2_BM"]
+)
 def test_per_class_families_are_found(stem: str) -> None:
     a = run(stem)
     assert [f.key for f in a.catalog.families if f.kind == "per_class"] == ["recall", "prec", "F1"]

@@ -21,8 +21,9 @@ def real(name: str) -> Analysis:
 
 
 def synthetic(**series: list[float]) -> Analysis:
-    return analyze(History("s", Path("s.json"), {k: epoch_series(k, v) for k, v in series.items()},
-                           "test"))
+    return analyze(
+        History("s", Path("s.json"), {k: epoch_series(k, v) for k, v in series.items()}, "test")
+    )
 
 
 def codes(a: Analysis) -> dict[str, object]:
@@ -35,15 +36,28 @@ REAL_CASES = [
     # file, the situation it must show
     ("keras_csvlogger__Agusbs98__Interface_of_automatic-ecg-diagnosis__training.log", "divergence"),
     ("lightning_csv__Andreus00__WSDS__lightning_logs_version_2_metrics_NaN.csv", "divergence"),
-    ("keras_json__VivakaNand__Satellite-Imagery-Semantic-Segmentation-U-Net-Model__model_history.json",
-     "still_improving"),
-    ("keras_json__Hassan-Younas18__sketch-to-face-cgan__training_history_GAN_noval.json", "no_validation"),
+    (
+        "keras_json__VivakaNand__Satellite-Imagery-Semantic-Segmentation-U-Net-Model__model_history.json",
+        "still_improving",
+    ),
+    (
+        "keras_json__Hassan-Younas18__sketch-to-face-cgan__training_history_GAN_noval.json",
+        "no_validation",
+    ),
     ("keras_pickle__nderus__HistoDL__trainHistoryDict.pickle", "no_validation"),
-    ("keras_json__Anmol123433__Animal-Classification-100classes-__training_history.json", "lr_drop"),
-    ("keras_pickle__WhiteTeaDragon__SingularValues__CC_data_n_2_trainHistoryDict.pickle", "late_recovery"),
+    (
+        "keras_json__Anmol123433__Animal-Classification-100classes-__training_history.json",
+        "lr_drop",
+    ),
+    (
+        "keras_pickle__WhiteTeaDragon__SingularValues__CC_data_n_2_trainHistoryDict.pickle",
+        "late_recovery",
+    ),
     ("keras_json__tariksetia__QuickDraw__model_history.json", "conflicting_metrics"),
-    ("hf_trainer_state__P4P4N1CK__whisper-large-v2-japanese-5k-steps__trainer_state.json",
-     "conflicting_metrics"),
+    (
+        "hf_trainer_state__P4P4N1CK__whisper-large-v2-japanese-5k-steps__trainer_state.json",
+        "conflicting_metrics",
+    ),
     ("keras_json__tariksetia__QuickDraw__model_history.json", "overfitting_onset"),
     ("mlflow__AttentionSeekers__CNNtention__run_217673c0", "degradation_window"),
 ]
@@ -69,7 +83,9 @@ def test_no_validation_still_reports_training() -> None:
 
 
 def test_conflict_says_which_metric_is_followed() -> None:
-    whisper = real("hf_trainer_state__P4P4N1CK__whisper-large-v2-japanese-5k-steps__trainer_state.json")
+    whisper = real(
+        "hf_trainer_state__P4P4N1CK__whisper-large-v2-japanese-5k-steps__trainer_state.json"
+    )
     f = codes(whisper)["conflicting_metrics"]
     assert f.params["monitor"] == "eval_wer" and f.params["loss"] == "eval_loss"  # type: ignore[attr-defined]
     assert whisper.recommendation.monitor == "eval_wer"
@@ -105,8 +121,12 @@ def test_synthetic_late_recovery() -> None:
 def test_synthetic_conflicting_metrics() -> None:
     val_loss = [1.0, 0.6, 0.5, 0.55, 0.6, 0.66, 0.7, 0.75, 0.8, 0.85]
     val_acc = [0.5, 0.7, 0.75, 0.78, 0.8, 0.82, 0.83, 0.84, 0.85, 0.86]
-    a = synthetic(loss=list(np.linspace(1, 0.1, 10)), val_loss=val_loss, val_acc=val_acc,
-                  acc=list(np.linspace(0.5, 1, 10)))
+    a = synthetic(
+        loss=list(np.linspace(1, 0.1, 10)),
+        val_loss=val_loss,
+        val_acc=val_acc,
+        acc=list(np.linspace(0.5, 1, 10)),
+    )
     f = codes(a)["conflicting_metrics"]
     assert f.params["metric"] == "val_acc" and f.epochs == (3, 10)  # type: ignore[attr-defined]
     assert a.recommendation.monitor == "val_loss" and a.recommendation.confidence != "high"
@@ -127,8 +147,17 @@ def test_smoothing_lets_one_noisy_epoch_not_decide() -> None:
     val = [1.0, 0.8, 0.65, 0.9, 0.55, 0.5, 0.46, 0.43, 0.41, 0.40, 0.395, 0.39]
     from reporter.config import Options
 
-    a = analyze(History("s", Path("s"), {"loss": epoch_series("loss", list(np.linspace(1, .1, 12))),
-                                         "val_loss": epoch_series("val_loss", val)}, "t"),
-                Options(patience=1))
+    a = analyze(
+        History(
+            "s",
+            Path("s"),
+            {
+                "loss": epoch_series("loss", list(np.linspace(1, 0.1, 12))),
+                "val_loss": epoch_series("val_loss", val),
+            },
+            "t",
+        ),
+        Options(patience=1),
+    )
     assert a.stopping is not None and a.stopping.stopped_epoch == 3
     assert a.recommendation.kind == "continue"

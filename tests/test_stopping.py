@@ -28,7 +28,9 @@ def test_all_400_keras_oracle_cases_match() -> None:
     assert len(cases) == 400
     mismatches = []
     for i, case in enumerate(cases):
-        got = keras_early_stopping(case["values"], monitor=case["monitor"], **case["params"]).as_dict()
+        got = keras_early_stopping(
+            case["values"], monitor=case["monitor"], **case["params"]
+        ).as_dict()
         diff = {f: (got[f], case["keras"][f]) for f in FIELDS if got[f] != case["keras"][f]}
         if diff:
             mismatches.append((i, diff))
@@ -40,17 +42,28 @@ def test_all_400_keras_oracle_cases_match() -> None:
 TABLE = [
     # values, params, (epochs_run, stop_fired, stopped_epoch, best_epoch, restored_from, best)
     ([1.0, 0.9, 0.95, 0.97], {"patience": 2}, (4, True, 3, 1, None, 0.9)),
-    ([1.0, 0.9, 0.95, 0.97], {"patience": 2, "restore_best_weights": True}, (4, True, 3, 1, 1, 0.9)),
-    ([1.0, 1.0, 1.0], {"patience": 1}, (2, True, 1, 0, None, 1.0)),          # ties do not improve
+    (
+        [1.0, 0.9, 0.95, 0.97],
+        {"patience": 2, "restore_best_weights": True},
+        (4, True, 3, 1, 1, 0.9),
+    ),
+    ([1.0, 1.0, 1.0], {"patience": 1}, (2, True, 1, 0, None, 1.0)),  # ties do not improve
     ([1.0, 0.99, 0.98], {"patience": 1, "min_delta": 0.05}, (2, True, 1, 0, None, 1.0)),
-    ([0.5, 0.6, 0.7], {"patience": 0, "mode": "max", "monitor": "val_acc"}, (3, False, 0, 2, None, 0.7)),
+    (
+        [0.5, 0.6, 0.7],
+        {"patience": 0, "mode": "max", "monitor": "val_acc"},
+        (3, False, 0, 2, None, 0.7),
+    ),
     ([1.0, 0.9, 0.8, 0.7], {"patience": 1, "baseline": 0.5}, (4, False, 0, 3, None, 0.7)),
     ([1.0, 1.1, 1.2], {"patience": 1, "baseline": 0.5}, (2, True, 1, 0, None, 1.0)),
     ([1.0, 2.0, 3.0, 0.5], {"patience": 1, "start_from_epoch": 2}, (4, False, 0, 3, None, 0.5)),
-    ([1.0], {"patience": 0}, (1, False, 0, 0, None, 1.0)),                   # epoch 0 never stops
+    ([1.0], {"patience": 0}, (1, False, 0, 0, None, 1.0)),  # epoch 0 never stops
     ([], {"patience": 0}, (0, False, 0, 0, None, None)),
-    ([1.0, 2.0], {"patience": 1, "start_from_epoch": 5, "restore_best_weights": True},
-     (2, False, 0, 0, None, None)),
+    (
+        [1.0, 2.0],
+        {"patience": 1, "start_from_epoch": 5, "restore_best_weights": True},
+        (2, False, 0, 0, None, None),
+    ),
 ]
 
 

@@ -41,17 +41,17 @@ from reporter.metrics import Catalog, Direction, discover
 
 __all__ = [
     "Analysis",
-    "PolicyDecision",
-    "hf_early_stopping",
-    "lightning_early_stopping",
     "Best",
     "Finding",
+    "PolicyDecision",
     "Recommendation",
     "StopDecision",
     "analyze",
     "best_of",
+    "hf_early_stopping",
     "keras_auto_mode",
     "keras_early_stopping",
+    "lightning_early_stopping",
 ]
 
 
@@ -77,8 +77,12 @@ class Finding:
     epochs: tuple[float | int, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "metric": self.metric, "epochs": list(self.epochs),
-                "facts": {k: v for k, v in self.params.items()}}
+        return {
+            "code": self.code,
+            "metric": self.metric,
+            "epochs": list(self.epochs),
+            "facts": {k: v for k, v in self.params.items()},
+        }
 
 
 RecommendationKind = Literal["stop", "keep_best", "continue", "no_validation", "diverged"]
@@ -132,8 +136,9 @@ class Analysis:
     lr_drops: tuple[LrDrop, ...] = ()
 
 
-def best_of(name: str, values: np.ndarray[Any, Any], x: np.ndarray[Any, Any],
-            mode: Direction) -> Best | None:
+def best_of(
+    name: str, values: np.ndarray[Any, Any], x: np.ndarray[Any, Any], mode: Direction
+) -> Best | None:
     """The first position of the best finite value, or ``None`` if there is none."""
     finite = np.isfinite(values)
     if not finite.any():
@@ -148,7 +153,10 @@ def _choose_monitor(history: History, catalog: Catalog, options: Options) -> str
         if options.monitor not in history:
             raise HistoryError(
                 f"monitor {options.monitor!r} is not in this history (it has: "
-                + ", ".join(list(history.series)[:12]) + ")", path=history.source)
+                + ", ".join(list(history.series)[:12])
+                + ")",
+                path=history.source,
+            )
         return options.monitor
     preferred = history.info.get("metric_for_best_model")
     if preferred and preferred in history:
@@ -169,13 +177,16 @@ def _train_twin(catalog: Catalog, monitor: str) -> str | None:
     return catalog.metric(monitor).train
 
 
-def analyze(history: History, options: Options | None = None,
-            catalog: Catalog | None = None) -> Analysis:
+def analyze(
+    history: History, options: Options | None = None, catalog: Catalog | None = None
+) -> Analysis:
     """All facts about ``history`` under ``options``."""
     options = options or Options()
     catalog = catalog or discover(
-        history.series, options.directions,
-        {n: s.group for n, s in history.series.items() if s.group is not None})
+        history.series,
+        options.directions,
+        {n: s.group for n, s in history.series.items() if s.group is not None},
+    )
     warnings = list(history.warnings)
     findings: list[Finding] = []
 
@@ -191,8 +202,9 @@ def analyze(history: History, options: Options | None = None,
             bests[name] = best
 
     for base in catalog.unknown_direction:
-        findings.append(Finding("unknown_direction", "finding.unknown_direction",
-                                {"metric": base}, metric=base))
+        findings.append(
+            Finding("unknown_direction", "finding.unknown_direction", {"metric": base}, metric=base)
+        )
 
     monitor = _choose_monitor(history, catalog, options)
     xs = positions(history, monitor)
@@ -215,20 +227,40 @@ def analyze(history: History, options: Options | None = None,
         else:
             mode = catalog.metric(monitor).direction
             if mode is None:
-                raise ConfigError(f"cannot tell whether {monitor!r} should go down or up; "
-                                  "pass --mode min or --mode max")
+                raise ConfigError(
+                    f"cannot tell whether {monitor!r} should go down or up; "
+                    "pass --mode min or --mode max"
+                )
         values = history[monitor].values
         smoothed[monitor] = tensorboard_smooth(values)
         stopping = keras_early_stopping(
-            values.tolist(), monitor=monitor, min_delta=options.min_delta, patience=patience,
-            mode=mode, baseline=options.baseline, restore_best_weights=True,
-            start_from_epoch=options.start_from_epoch)
+            values.tolist(),
+            monitor=monitor,
+            min_delta=options.min_delta,
+            patience=patience,
+            mode=mode,
+            baseline=options.baseline,
+            restore_best_weights=True,
+            start_from_epoch=options.start_from_epoch,
+        )
         policies = [
-            keras_policy(values.tolist(), monitor, mode, patience, options.min_delta,
-                         options.baseline, options.start_from_epoch),
+            keras_policy(
+                values.tolist(),
+                monitor,
+                mode,
+                patience,
+                options.min_delta,
+                options.baseline,
+                options.start_from_epoch,
+            ),
             lightning_early_stopping(values.tolist(), monitor, options.min_delta, patience, mode),
-            hf_early_stopping(values.tolist(), monitor, patience, options.min_delta,
-                              greater_is_better=mode == "max"),
+            hf_early_stopping(
+                values.tolist(),
+                monitor,
+                patience,
+                options.min_delta,
+                greater_is_better=mode == "max",
+            ),
         ]
         train = _train_twin(catalog, monitor)
         train_values = history[train].values if train is not None else None
@@ -240,8 +272,19 @@ def analyze(history: History, options: Options | None = None,
     windows = degradation_windows(history, catalog, xs)
     diverged = divergence(history, catalog)
     drops = lr_drops(history, catalog)
-    recommendation, situations = _recommend(history, catalog, monitor, mode, train, stopping,
-                                            patience, options.min_delta, diverged, smoothed, ex)
+    recommendation, situations = _recommend(
+        history,
+        catalog,
+        monitor,
+        mode,
+        train,
+        stopping,
+        patience,
+        options.min_delta,
+        diverged,
+        smoothed,
+        ex,
+    )
 
     if diverged is not None:
         findings.append(diverged)
@@ -249,21 +292,41 @@ def analyze(history: History, options: Options | None = None,
         findings.append(Finding("no_validation", "finding.no_validation", {}))
     findings.extend(situations)
     if overfit is not None and monitor is not None:
-        findings.append(Finding(
-            "overfitting_onset", "finding.overfitting_onset",
-            {"monitor": monitor, "train": train or "", "best_epoch": ex(overfit.best_index),
-             "onset_epoch": ex(overfit.onset_index), "gl": overfit.gl,
-             "train_change": overfit.train_change_pct},
-            metric=monitor, epochs=(ex(overfit.best_index), ex(overfit.onset_index))))
+        findings.append(
+            Finding(
+                "overfitting_onset",
+                "finding.overfitting_onset",
+                {
+                    "monitor": monitor,
+                    "train": train or "",
+                    "best_epoch": ex(overfit.best_index),
+                    "onset_epoch": ex(overfit.onset_index),
+                    "gl": overfit.gl,
+                    "train_change": overfit.train_change_pct,
+                },
+                metric=monitor,
+                epochs=(ex(overfit.best_index), ex(overfit.onset_index)),
+            )
+        )
     for w in sorted(windows, key=lambda w: -w.severity)[:3]:
-        findings.append(Finding(
-            "degradation_window", "finding.degradation_window",
-            {"start": ex(w.start_index), "end": ex(w.end_index), "worse": w.n_worse,
-             "span": str(ex(w.start_index)) if w.start_index == w.end_index
-             else f"{ex(w.start_index)}–{ex(w.end_index)}",
-             "total": w.n_metrics, "metrics": ", ".join(w.worst_metrics),
-             "severity": w.severity},
-            epochs=tuple(ex(i) for i in range(w.start_index, w.end_index + 1))))
+        findings.append(
+            Finding(
+                "degradation_window",
+                "finding.degradation_window",
+                {
+                    "start": ex(w.start_index),
+                    "end": ex(w.end_index),
+                    "worse": w.n_worse,
+                    "span": str(ex(w.start_index))
+                    if w.start_index == w.end_index
+                    else f"{ex(w.start_index)}–{ex(w.end_index)}",
+                    "total": w.n_metrics,
+                    "metrics": ", ".join(w.worst_metrics),
+                    "severity": w.severity,
+                },
+                epochs=tuple(ex(i) for i in range(w.start_index, w.end_index + 1)),
+            )
+        )
     if drops:
         findings.append(_lr_finding(drops, history, monitor, mode, patience))
     findings.extend(_learning_findings(history, catalog, monitor, train, ex, n))
@@ -271,9 +334,21 @@ def analyze(history: History, options: Options | None = None,
     trainer = _trainer_best(history, bests)
     if trainer is not None:
         findings.insert(0, trainer)
-    return Analysis(history, catalog, bests, stopping, overfit, tuple(windows), recommendation,
-                    tuple(findings), tuple(dict.fromkeys(warnings)), tuple(policies),
-                    tuple(criteria), smoothed, tuple(drops))
+    return Analysis(
+        history,
+        catalog,
+        bests,
+        stopping,
+        overfit,
+        tuple(windows),
+        recommendation,
+        tuple(findings),
+        tuple(dict.fromkeys(warnings)),
+        tuple(policies),
+        tuple(criteria),
+        smoothed,
+        tuple(drops),
+    )
 
 
 def xnum(x: float) -> float | int:
@@ -303,7 +378,7 @@ def plateau_start(smooth: np.ndarray[Any, Any], mode: Direction, threshold: floa
     for i in range(v.shape[0]):
         if finite[i] and v[i] - later_best[i] <= threshold:
             return i
-    return v.shape[0] - 1
+    return int(v.shape[0]) - 1
 
 
 def _better(a: float, b: float, mode: Direction) -> bool:
@@ -319,10 +394,19 @@ def _argbest(values: np.ndarray[Any, Any], mode: Direction, upto: int | None = N
     return int(np.argmin(masked) if mode == "min" else np.argmax(masked))
 
 
-def _recommend(history: History, catalog: Catalog, monitor: str | None, mode: Direction | None,
-               train: str | None, stopping: StopDecision | None, patience: int,
-               min_delta: float, diverged: Finding | None, smoothed: Mapping[str, Any],
-               ex: Any) -> tuple[Recommendation, list[Finding]]:
+def _recommend(
+    history: History,
+    catalog: Catalog,
+    monitor: str | None,
+    mode: Direction | None,
+    train: str | None,
+    stopping: StopDecision | None,
+    patience: int,
+    min_delta: float,
+    diverged: Finding | None,
+    smoothed: Mapping[str, Any],
+    ex: Any,
+) -> tuple[Recommendation, list[Finding]]:
     """One recommendation from the raw and smoothed monitor, the Keras replay and the run's shape.
 
     The stop point is where a patient early-stopping callback would have fired on the
@@ -333,14 +417,22 @@ def _recommend(history: History, catalog: Catalog, monitor: str | None, mode: Di
     situations: list[Finding] = []
     if monitor is None or mode is None or stopping is None or stopping.best is None:
         n = history.n_epochs
-        return (Recommendation("no_validation", monitor, mode, None, None, None, n, None,
-                               "rec.no_validation", {}), situations)
+        return (
+            Recommendation(
+                "no_validation", monitor, mode, None, None, None, n, None, "rec.no_validation", {}
+            ),
+            situations,
+        )
     v = history[monitor].values
     n = int(v.shape[0])
     s = smoothed[monitor]
     doubts: list[str] = []
-    base: dict[str, Any] = {"monitor": monitor, "patience": patience, "epochs": n,
-                            "min_delta": min_delta}
+    base: dict[str, Any] = {
+        "monitor": monitor,
+        "patience": patience,
+        "epochs": n,
+        "min_delta": min_delta,
+    }
 
     if diverged is not None and diverged.metric in (monitor, train):
         bad = int(np.searchsorted(history[monitor].x, diverged.epochs[0]))
@@ -348,11 +440,32 @@ def _recommend(history: History, catalog: Catalog, monitor: str | None, mode: Di
         keep = _argbest(v, mode, max(bad - 1, 0))
         if keep is None:
             keep = 0
-        params = dict(base, keep_epoch=ex(keep), value=float(v[keep]), stop_epoch=ex(bad),
-                      metric=diverged.metric, saved=n - (bad + 1),
-                      saved_pct=100.0 * (n - (bad + 1)) / n)
-        return (Recommendation("diverged", monitor, mode, bad, keep, float(v[keep]), n, patience,
-                               "rec.diverged", params, "medium", ("divergence",)), situations)
+        params = dict(
+            base,
+            keep_epoch=ex(keep),
+            value=float(v[keep]),
+            stop_epoch=ex(bad),
+            metric=diverged.metric,
+            saved=n - (bad + 1),
+            saved_pct=100.0 * (n - (bad + 1)) / n,
+        )
+        return (
+            Recommendation(
+                "diverged",
+                monitor,
+                mode,
+                bad,
+                keep,
+                float(v[keep]),
+                n,
+                patience,
+                "rec.diverged",
+                params,
+                "medium",
+                ("divergence",),
+            ),
+            situations,
+        )
 
     # The smoothed curve has converged at the first epoch after which it never gets better
     # by more than the raw curve's usual epoch-to-epoch change (or min_delta, if larger):
@@ -361,20 +474,39 @@ def _recommend(history: History, catalog: Catalog, monitor: str | None, mode: Di
     smooth_best = plateau_start(s, mode, threshold)
     raw_best = _argbest(v, mode)
     assert raw_best is not None
-    conflict = (_conflicting_metric(history, catalog, monitor, mode, raw_best, patience, ex)
-                if "loss" in monitor.lower() else _loss_disagrees(history, catalog, monitor, ex))
+    conflict = (
+        _conflicting_metric(history, catalog, monitor, mode, raw_best, patience, ex)
+        if "loss" in monitor.lower()
+        else _loss_disagrees(history, catalog, monitor, ex)
+    )
     if conflict is not None:
         situations.append(conflict)
         doubts.append("conflicting_metrics")
     if raw_best >= n - 2:  # the raw curve reached its best in the last two epochs: not converged
         keep = raw_best
-        rec = Recommendation("continue", monitor, mode, None, keep, float(v[keep]), n, patience,
-                             "rec.continue", dict(base, last_epoch=ex(n - 1), keep_epoch=ex(keep),
-                                                  value=float(v[keep])),
-                             "high" if not doubts else "medium", tuple(doubts))
-        situations.append(Finding("still_improving", "finding.still_improving",
-                                  {"monitor": monitor, "epoch": ex(n - 1), "value": float(v[-1])},
-                                  metric=monitor, epochs=(ex(n - 1),)))
+        rec = Recommendation(
+            "continue",
+            monitor,
+            mode,
+            None,
+            keep,
+            float(v[keep]),
+            n,
+            patience,
+            "rec.continue",
+            dict(base, last_epoch=ex(n - 1), keep_epoch=ex(keep), value=float(v[keep])),
+            "high" if not doubts else "medium",
+            tuple(doubts),
+        )
+        situations.append(
+            Finding(
+                "still_improving",
+                "finding.still_improving",
+                {"monitor": monitor, "epoch": ex(n - 1), "value": float(v[-1])},
+                metric=monitor,
+                epochs=(ex(n - 1),),
+            )
+        )
         return rec, situations
 
     stop = smooth_best + patience
@@ -383,14 +515,23 @@ def _recommend(history: History, catalog: Catalog, monitor: str | None, mode: Di
         rec_kind: RecommendationKind = "keep_best"
         stop_index: int | None = None
         key = "rec.keep_best"
-        params = dict(base, keep_epoch=ex(keep), value=float(v[keep]),
-                      since_epoch=ex(min(smooth_best, n - 1)))
+        params = dict(
+            base, keep_epoch=ex(keep), value=float(v[keep]), since_epoch=ex(min(smooth_best, n - 1))
+        )
     else:
         keep = _argbest(v, mode, stop) or 0
         rec_kind, stop_index = "stop", stop
-        params = dict(base, keep_epoch=ex(keep), value=float(v[keep]), stop_epoch=ex(stop),
-                      since_epoch=ex(smooth_best), quiet=stop - smooth_best, threshold=threshold,
-                      saved=n - (stop + 1), saved_pct=100.0 * (n - (stop + 1)) / n)
+        params = dict(
+            base,
+            keep_epoch=ex(keep),
+            value=float(v[keep]),
+            stop_epoch=ex(stop),
+            since_epoch=ex(smooth_best),
+            quiet=stop - smooth_best,
+            threshold=threshold,
+            saved=n - (stop + 1),
+            saved_pct=100.0 * (n - (stop + 1)) / n,
+        )
         key = "rec.stop"
         if train is not None:
             tv = history[train].values
@@ -405,20 +546,34 @@ def _recommend(history: History, catalog: Catalog, monitor: str | None, mode: Di
     # What the plain callback would have done, and what it would have missed.
     if stopping.stop_fired and stopping.restored_from is not None:
         k_stop, k_keep = stopping.stopped_epoch, stopping.restored_from
-        later = _argbest(v[k_stop + 1:], mode) if k_stop + 1 < n else None
+        later = _argbest(v[k_stop + 1 :], mode) if k_stop + 1 < n else None
         if later is not None:
             j = k_stop + 1 + later
             gain = abs(float(v[j]) - float(v[k_keep]))
             scale = noise_scale(v)
-            if _better(float(v[j]), float(v[k_keep]), mode) and gain > max(scale, abs(min_delta)) \
-                    and gain > 0.05 * abs(float(v[k_keep])):
-                situations.append(Finding(
-                    "late_recovery", "finding.late_recovery",
-                    {"monitor": monitor, "patience": patience, "keras_stop": ex(k_stop),
-                     "keras_keep": ex(k_keep), "keras_value": float(v[k_keep]),
-                     "later_epoch": ex(j), "later_value": float(v[j]),
-                     "gain_pct": 100.0 * gain / abs(float(v[k_keep])) if v[k_keep] else 0.0},
-                    metric=monitor, epochs=(ex(k_stop), ex(j))))
+            if (
+                _better(float(v[j]), float(v[k_keep]), mode)
+                and gain > max(scale, abs(min_delta))
+                and gain > 0.05 * abs(float(v[k_keep]))
+            ):
+                situations.append(
+                    Finding(
+                        "late_recovery",
+                        "finding.late_recovery",
+                        {
+                            "monitor": monitor,
+                            "patience": patience,
+                            "keras_stop": ex(k_stop),
+                            "keras_keep": ex(k_keep),
+                            "keras_value": float(v[k_keep]),
+                            "later_epoch": ex(j),
+                            "later_value": float(v[j]),
+                            "gain_pct": 100.0 * gain / abs(float(v[k_keep])) if v[k_keep] else 0.0,
+                        },
+                        metric=monitor,
+                        epochs=(ex(k_stop), ex(j)),
+                    )
+                )
                 doubts.append("late_recovery")
         if stop_index is not None and abs(k_stop - stop_index) > patience:
             doubts.append("policies_disagree")
@@ -428,23 +583,51 @@ def _recommend(history: History, catalog: Catalog, monitor: str | None, mode: Di
     if abs(first - v[raw_best]) > 0 and scale > 0.5 * abs(first - v[raw_best]):
         doubts.append("noisy")
     confidence: Confidence = "high" if not doubts else "medium" if len(doubts) == 1 else "low"
-    return (Recommendation(rec_kind, monitor, mode, stop_index, keep, float(v[keep]), n, patience,
-                           key, params, confidence, tuple(doubts)), situations)
+    return (
+        Recommendation(
+            rec_kind,
+            monitor,
+            mode,
+            stop_index,
+            keep,
+            float(v[keep]),
+            n,
+            patience,
+            key,
+            params,
+            confidence,
+            tuple(doubts),
+        ),
+        situations,
+    )
 
 
 _PREFERRED = ("f1", "accuracy", "acc", "auc", "iou", "wer", "cer", "map", "precision", "recall")
 
 
-def _conflicting_metric(history: History, catalog: Catalog, monitor: str, mode: Direction,
-                        keep: int, patience: int, ex: Any) -> Finding | None:
+def _conflicting_metric(
+    history: History,
+    catalog: Catalog,
+    monitor: str,
+    mode: Direction,
+    keep: int,
+    patience: int,
+    ex: Any,
+) -> Finding | None:
     """Validation loss worsening while an accuracy-like validation metric still improves."""
     if "loss" not in monitor.lower():
         return None
     v = history[monitor].values
     candidates = []
     for m in dict.fromkeys(catalog.metrics.values()):
-        if (m.val is None or m.val == monitor or m.kind != "quality" or m.direction is None
-                or m.class_index is not None or "loss" in m.base.lower()):
+        if (
+            m.val is None
+            or m.val == monitor
+            or m.kind != "quality"
+            or m.direction is None
+            or m.class_index is not None
+            or "loss" in m.base.lower()
+        ):
             continue
         w = history[m.val].values
         if len(w) != len(v) or not np.array_equal(history[m.val].x, history[monitor].x):
@@ -460,19 +643,35 @@ def _conflicting_metric(history: History, catalog: Catalog, monitor: str, mode: 
     if not candidates:
         return None
     _, _, name, j, before, after, rise = min(candidates)
-    return Finding("conflicting_metrics", "finding.conflicting_metrics",
-                   {"monitor": monitor, "metric": name, "keep_epoch": ex(keep), "epoch": ex(j),
-                    "before": before, "after": after, "loss_rise": rise},
-                   metric=name, epochs=(ex(keep), ex(j)))
+    return Finding(
+        "conflicting_metrics",
+        "finding.conflicting_metrics",
+        {
+            "monitor": monitor,
+            "metric": name,
+            "keep_epoch": ex(keep),
+            "epoch": ex(j),
+            "before": before,
+            "after": after,
+            "loss_rise": rise,
+        },
+        metric=name,
+        epochs=(ex(keep), ex(j)),
+    )
 
 
 def _loss_disagrees(history: History, catalog: Catalog, monitor: str, ex: Any) -> Finding | None:
     """The monitor is not a loss (e.g. WER): does the validation loss rise while it improves?"""
     v = history[monitor].values
     mode = catalog.metric(monitor).direction
-    losses = [m for m in dict.fromkeys(catalog.metrics.values())
-              if m.val and m.val != monitor and m.base.lower() == "loss"
-              and np.array_equal(history[m.val].x, history[monitor].x)]
+    losses = [
+        m
+        for m in dict.fromkeys(catalog.metrics.values())
+        if m.val
+        and m.val != monitor
+        and m.base.lower() == "loss"
+        and np.array_equal(history[m.val].x, history[monitor].x)
+    ]
     if not losses or mode is None:
         return None
     loss = history[losses[0].val].values  # type: ignore[index]
@@ -484,10 +683,21 @@ def _loss_disagrees(history: History, catalog: Catalog, monitor: str, ex: Any) -
     gain = abs(float(v[mb]) - float(v[lb]))
     if rise <= 5.0 or gain <= noise_scale(v):
         return None
-    return Finding("conflicting_metrics", "finding.conflicting_metrics_follow_metric",
-                   {"monitor": monitor, "loss": losses[0].val, "loss_epoch": ex(lb),
-                    "epoch": ex(mb), "before": float(v[lb]), "after": float(v[mb]),
-                    "loss_rise": rise}, metric=monitor, epochs=(ex(lb), ex(mb)))
+    return Finding(
+        "conflicting_metrics",
+        "finding.conflicting_metrics_follow_metric",
+        {
+            "monitor": monitor,
+            "loss": losses[0].val,
+            "loss_epoch": ex(lb),
+            "epoch": ex(mb),
+            "before": float(v[lb]),
+            "after": float(v[mb]),
+            "loss_rise": rise,
+        },
+        metric=monitor,
+        epochs=(ex(lb), ex(mb)),
+    )
 
 
 def _trainer_best(history: History, bests: Mapping[str, Best]) -> Finding | None:
@@ -500,18 +710,32 @@ def _trainer_best(history: History, bests: Mapping[str, Best]) -> Finding | None
     b = bests[name]
     theirs = float(history.info["best_metric"])
     step = best_checkpoint_step(history.info)
-    agree = abs(b.value - theirs) <= 1e-9 * max(1.0, abs(theirs)) and (step is None or step == b.epoch)
-    return Finding("trainer_best", "finding.trainer_best_agrees" if agree
-                   else "finding.trainer_best_differs",
-                   {"metric": name, "value": theirs, "step": xnum(step) if step is not None else "?",
-                    "ours_value": b.value, "ours_step": xnum(b.epoch),
-                    "checkpoint": Path(history.info.get("best_model_checkpoint", "")).name
-                    or "?"},
-                   metric=name, epochs=(xnum(b.epoch),))
+    agree = abs(b.value - theirs) <= 1e-9 * max(1.0, abs(theirs)) and (
+        step is None or step == b.epoch
+    )
+    return Finding(
+        "trainer_best",
+        "finding.trainer_best_agrees" if agree else "finding.trainer_best_differs",
+        {
+            "metric": name,
+            "value": theirs,
+            "step": xnum(step) if step is not None else "?",
+            "ours_value": b.value,
+            "ours_step": xnum(b.epoch),
+            "checkpoint": Path(history.info.get("best_model_checkpoint", "")).name or "?",
+        },
+        metric=name,
+        epochs=(xnum(b.epoch),),
+    )
 
 
-def _lr_finding(drops: list[LrDrop], history: History, monitor: str | None,
-                mode: Direction | None, patience: int) -> Finding:
+def _lr_finding(
+    drops: list[LrDrop],
+    history: History,
+    monitor: str | None,
+    mode: Direction | None,
+    patience: int,
+) -> Finding:
     shown = drops[:6]
     listing = ", ".join(f"{xnum(d.x)} ({d.before:.3g}→{d.after:.3g})" for d in shown)
     if len(drops) > len(shown):
@@ -523,37 +747,64 @@ def _lr_finding(drops: list[LrDrop], history: History, monitor: str | None,
         for d in drops:
             at = int(np.searchsorted(mx, d.x))
             before = v[:at]
-            after = v[at: at + patience + 1]
-            if before.size and after.size and np.isfinite(before).any() and np.isfinite(after).any():
+            after = v[at : at + patience + 1]
+            if (
+                before.size
+                and after.size
+                and np.isfinite(before).any()
+                and np.isfinite(after).any()
+            ):
                 prev = np.nanmin(before) if mode == "min" else np.nanmax(before)
                 nxt = np.nanmin(after) if mode == "min" else np.nanmax(after)
                 helped += int(_better(float(nxt), float(prev), mode))
-    return Finding("lr_drop", "finding.lr_drop" if monitor else "finding.lr_drop_plain",
-                   {"series": drops[0].series, "drops": listing, "count": len(drops),
-                    "helped": helped, "monitor": monitor or ""},
-                   metric=drops[0].series, epochs=tuple(xnum(d.x) for d in drops))
+    return Finding(
+        "lr_drop",
+        "finding.lr_drop" if monitor else "finding.lr_drop_plain",
+        {
+            "series": drops[0].series,
+            "drops": listing,
+            "count": len(drops),
+            "helped": helped,
+            "monitor": monitor or "",
+        },
+        metric=drops[0].series,
+        epochs=tuple(xnum(d.x) for d in drops),
+    )
 
 
-def _learning_findings(history: History, catalog: Catalog, monitor: str | None,
-                       train: str | None, ex: Any, n: int) -> list[Finding]:
+def _learning_findings(
+    history: History, catalog: Catalog, monitor: str | None, train: str | None, ex: Any, n: int
+) -> list[Finding]:
     """A run that does not learn, and a classifier that predicts a single class."""
     out: list[Finding] = []
     loss_name = train or ("loss" if "loss" in history else None)
     if loss_name is not None:
         tv = history[loss_name].values
         fin = tv[np.isfinite(tv)]
-        if fin.size >= 3 and fin[-1] >= fin[0] and np.nanmin(fin[1:]) >= 0.98 * fin[0] * (
-                1 if fin[0] > 0 else -1):
+        if (
+            fin.size >= 3
+            and fin[-1] >= fin[0]
+            and np.nanmin(fin[1:]) >= 0.98 * fin[0] * (1 if fin[0] > 0 else -1)
+        ):
             flat = ""
             if monitor is not None:
                 mv = history[monitor].values
                 mf = mv[np.isfinite(mv)]
                 if mf.size and np.ptp(mf) <= 1e-3 * max(abs(float(np.mean(mf))), 1e-12):
                     flat = monitor
-            out.append(Finding("not_learning", "finding.not_learning_flat" if flat
-                               else "finding.not_learning",
-                               {"train": loss_name, "start": float(fin[0]), "end": float(fin[-1]),
-                                "monitor": flat}, metric=loss_name))
+            out.append(
+                Finding(
+                    "not_learning",
+                    "finding.not_learning_flat" if flat else "finding.not_learning",
+                    {
+                        "train": loss_name,
+                        "start": float(fin[0]),
+                        "end": float(fin[-1]),
+                        "monitor": flat,
+                    },
+                    metric=loss_name,
+                )
+            )
     for fam in catalog.families:
         if fam.kind != "per_class" or "recall" not in fam.key.lower():
             continue
@@ -567,20 +818,38 @@ def _learning_findings(history: History, catalog: Catalog, monitor: str | None,
         ones = [k for k, t in tails if np.isfinite(t).all() and np.all(t >= 0.99)]
         zeros = [k for k, t in tails if np.isfinite(t).all() and np.all(t <= 0.01)]
         if len(ones) == 1 and len(zeros) == len(vals) - 1:
-            out.append(Finding("single_class", "finding.single_class",
-                               {"family": fam.key, "cls": ones[0], "others": len(zeros),
-                                "since": ex(n - half)}, metric=fam.key))
+            out.append(
+                Finding(
+                    "single_class",
+                    "finding.single_class",
+                    {
+                        "family": fam.key,
+                        "cls": ones[0],
+                        "others": len(zeros),
+                        "since": ex(n - half),
+                    },
+                    metric=fam.key,
+                )
+            )
     return out
 
 
-def _family_findings(history: History, catalog: Catalog, bests: Mapping[str, Best],
-                     rec: Recommendation, ex: Any) -> list[Finding]:
+def _family_findings(
+    history: History, catalog: Catalog, bests: Mapping[str, Best], rec: Recommendation, ex: Any
+) -> list[Finding]:
     out: list[Finding] = []
-    macro = [m for fam in catalog.families if fam.kind == "macro" for m in fam.metrics
-             if m.val and m.val in bests]
+    macro = [
+        m
+        for fam in catalog.families
+        if fam.kind == "macro"
+        for m in fam.metrics
+        if m.val and m.val in bests
+    ]
     if macro:
-        m = min(macro, key=lambda m: next((i for i, p in enumerate(_PREFERRED)
-                                          if p in m.base.lower()), 99))
+        m = min(
+            macro,
+            key=lambda m: next((i for i, p in enumerate(_PREFERRED) if p in m.base.lower()), 99),
+        )
         b = bests[m.val]  # type: ignore[index]
         params: dict[str, Any] = {"metric": m.val, "epoch": xnum(b.epoch), "value": b.value}
         key = "finding.macro_best"
@@ -597,8 +866,9 @@ def _family_findings(history: History, catalog: Catalog, bests: Mapping[str, Bes
     for fam in catalog.families:
         if fam.kind != "per_class":
             continue
-        split_bests = [(m.class_index or 0, bests[m.val]) for m in fam.metrics
-                       if m.val and m.val in bests]
+        split_bests = [
+            (m.class_index or 0, bests[m.val]) for m in fam.metrics if m.val and m.val in bests
+        ]
         if len(split_bests) < 2:
             continue
         finals = []
@@ -618,11 +888,23 @@ def _family_findings(history: History, catalog: Catalog, bests: Mapping[str, Bes
         labels = {m.class_index or 0: m.label for m in fam.metrics}
         if labels.get(best_cls) is not None:
             best_cls, worst_cls = labels[best_cls], labels[worst_cls]  # type: ignore[assignment]
-        out.append(Finding(
-            "per_class_summary",
-            "finding.per_set_summary" if labels.get(0) is not None else "finding.per_class_summary",
-            {"family": fam.key, "best_class": best_cls, "best_value": best_val,
-             "worst_class": worst_cls, "worst_value": worst_val,
-             "first_best": epochs[0], "last_best": epochs[-1]},
-            metric=fam.key, epochs=(epochs[0], epochs[-1])))
+        out.append(
+            Finding(
+                "per_class_summary",
+                "finding.per_set_summary"
+                if labels.get(0) is not None
+                else "finding.per_class_summary",
+                {
+                    "family": fam.key,
+                    "best_class": best_cls,
+                    "best_value": best_val,
+                    "worst_class": worst_cls,
+                    "worst_value": worst_val,
+                    "first_best": epochs[0],
+                    "last_best": epochs[-1],
+                },
+                metric=fam.key,
+                epochs=(epochs[0], epochs[-1]),
+            )
+        )
     return out

@@ -26,7 +26,7 @@ def tensorboard_smooth(values: Array, weight: float = TENSORBOARD_WEIGHT) -> Arr
     v = np.asarray(values, dtype=np.float64)
     out = v.copy()
     finite = np.isfinite(v)
-    if not finite.any() or np.all(v[finite] == v[finite][0]) and finite.all():
+    if not finite.any() or (np.all(v[finite] == v[finite][0]) and finite.all()):
         return out
     last, count = 0.0, 0
     for i, x in enumerate(v):
@@ -41,7 +41,7 @@ def tensorboard_smooth(values: Array, weight: float = TENSORBOARD_WEIGHT) -> Arr
 
 def training_progress(train: Array, t: int, k: int) -> float:
     """P_k(t) = 1000 · (Σ_{t-k+1..t} E_tr / (k · min_{t-k+1..t} E_tr) − 1), in per mille."""
-    strip = train[t - k + 1:t + 1]
+    strip = train[t - k + 1 : t + 1]
     strip = strip[np.isfinite(strip)]
     if strip.size == 0 or np.min(strip) <= 0:
         return float("nan")
@@ -60,14 +60,25 @@ class Criterion:
         return asdict(self)
 
 
-def prechelt(val: Array, train: Array | None, alpha_gl: float = 5.0, alpha_pq: float = 3.0,
-             strips: int = 3, k: int = 5) -> list[Criterion]:
+def prechelt(
+    val: Array,
+    train: Array | None,
+    alpha_gl: float = 5.0,
+    alpha_pq: float = 3.0,
+    strips: int = 3,
+    k: int = 5,
+) -> list[Criterion]:
     """GL_α, PQ_α and UP_s for a minimised validation error (and training error for PQ)."""
     gl = generalization_loss(val)
     out = []
     hit = np.flatnonzero(np.nan_to_num(gl, nan=-1.0) > alpha_gl)
-    out.append(Criterion(f"GL{alpha_gl:g}", int(hit[0]) if hit.size else None,
-                         float(gl[hit[0]]) if hit.size else None))
+    out.append(
+        Criterion(
+            f"GL{alpha_gl:g}",
+            int(hit[0]) if hit.size else None,
+            float(gl[hit[0]]) if hit.size else None,
+        )
+    )
     pq_index: int | None = None
     pq_value: float | None = None
     if train is not None and len(train) == len(val):

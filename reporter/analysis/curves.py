@@ -47,7 +47,7 @@ def rolling_median(v: Array, half: int = 1) -> Array:
     """Centred median over ``2·half+1`` epochs (fewer at the ends), ignoring gaps."""
     out = np.full(v.shape, np.nan)
     for i in range(v.shape[0]):
-        win = v[max(0, i - half):i + half + 1]
+        win = v[max(0, i - half) : i + half + 1]
         win = win[np.isfinite(win)]
         if win.size:
             out[i] = float(np.median(win))
@@ -70,14 +70,18 @@ def overfitting_onset(val: Array, train: Array, alpha: float = 5.0) -> Overfitti
     s_best = float(smooth[s_opt])
     t_opt = int(np.nanargmin(np.where(finite, val, np.inf)))
     best = float(val[t_opt])
-    after = val[t_opt + 1:]
+    after = val[t_opt + 1 :]
     max_gl = float(np.nanmax(100.0 * (after / best - 1.0))) if np.isfinite(after).any() else 0.0
     ref = min(t_opt, s_opt)
     for t in range(max(t_opt, s_opt) + 1, val.shape[0]):
         if not np.isfinite(smooth[t]) or 100.0 * (smooth[t] / s_best - 1.0) <= alpha:
             continue
-        if not (t < len(train) and np.isfinite(train[t]) and np.isfinite(train[ref])
-                and train[t] < train[ref]):
+        if not (
+            t < len(train)
+            and np.isfinite(train[t])
+            and np.isfinite(train[ref])
+            and train[t] < train[ref]
+        ):
             continue
         change = 100.0 * (train[t] - train[ref]) / abs(train[ref]) if train[ref] != 0 else 0.0
         gl = 100.0 * (val[t] / best - 1.0) if np.isfinite(val[t]) else float("nan")
@@ -106,10 +110,15 @@ def _noise_scale(v: Array) -> float:
     return scale if scale > 0 else float(np.mean(d))
 
 
-def degradation_windows(history: History, catalog: Catalog, reference_x: Array | None = None,
-                        lookback: int = 4,
-                        min_share: float = 0.6, min_severity: float = 1.5,
-                        min_metrics: int = 3) -> list[Window]:
+def degradation_windows(
+    history: History,
+    catalog: Catalog,
+    reference_x: Array | None = None,
+    lookback: int = 4,
+    min_share: float = 0.6,
+    min_severity: float = 1.5,
+    min_metrics: int = 3,
+) -> list[Window]:
     """Epochs where at least ``min_share`` of the validation metrics fall below their
     recent level (median of the previous ``lookback`` epochs) by a median of
     ``min_severity`` times their usual epoch-to-epoch change."""
@@ -119,8 +128,13 @@ def degradation_windows(history: History, catalog: Catalog, reference_x: Array |
     n = int(reference_x.shape[0])
     for name, series in history.series.items():
         metric = catalog.metric(name)
-        if (metric.val != name or metric.kind != "quality" or metric.direction is None
-                or len(series) != n or not np.array_equal(series.x, reference_x)):
+        if (
+            metric.val != name
+            or metric.kind != "quality"
+            or metric.direction is None
+            or len(series) != n
+            or not np.array_equal(series.x, reference_x)
+        ):
             continue
         scale = _noise_scale(series.values)
         if scale > 0:
@@ -133,7 +147,7 @@ def degradation_windows(history: History, catalog: Catalog, reference_x: Array |
     scales = np.array([r[2] for r in rows])[:, None]
     degraded: list[tuple[int, int, float, Array]] = []
     for t in range(2, n):
-        ref = np.nanmedian(signed[:, max(0, t - lookback):t], axis=1)
+        ref = np.nanmedian(signed[:, max(0, t - lookback) : t], axis=1)
         z = (signed[:, t] - ref) / scales[:, 0]
         ok = np.isfinite(z)
         if ok.sum() < min_metrics:
@@ -148,9 +162,14 @@ def degradation_windows(history: History, catalog: Catalog, reference_x: Array |
         worst = tuple(names[i] for i in order)
         if windows and windows[-1].end_index == t - 1:
             w = windows[-1]
-            windows[-1] = Window(w.start_index, t, max(w.n_worse, worse), len(names),
-                                 max(w.severity, severity),
-                                 w.worst_metrics if w.severity >= severity else worst)
+            windows[-1] = Window(
+                w.start_index,
+                t,
+                max(w.n_worse, worse),
+                len(names),
+                max(w.severity, severity),
+                w.worst_metrics if w.severity >= severity else worst,
+            )
         else:
             windows.append(Window(t, t, worse, len(names), severity, worst))
     return windows
@@ -177,28 +196,41 @@ def divergence(history: History, catalog: Catalog) -> Finding | None:
         if bad.size:
             i = first + int(bad[0])
             x = _xval(series.x[i])
-            return Finding("divergence", "finding.divergence_nan",
-                           {"metric": name, "epoch": x}, metric=name, epochs=(x,))
+            return Finding(
+                "divergence",
+                "finding.divergence_nan",
+                {"metric": name, "epoch": x},
+                metric=name,
+                epochs=(x,),
+            )
         fin = v[finite]
         lo = float(np.min(fin))
         if lo > 0 and fin[-1] > 10 * lo and fin[-1] > fin[0]:
             i = int(np.flatnonzero(v > 10 * lo)[0])
             x = _xval(series.x[i])
-            return Finding("divergence", "finding.divergence_explode",
-                           {"metric": name, "epoch": x, "value": float(v[i]), "min": lo},
-                           metric=name, epochs=(x,))
+            return Finding(
+                "divergence",
+                "finding.divergence_explode",
+                {"metric": name, "epoch": x, "value": float(v[i]), "min": lo},
+                metric=name,
+                epochs=(x,),
+            )
         if fin[-1] < 0 and abs(fin[-1]) > 10 * max(abs(fin[0]), 1e-12) and fin[-1] < fin[0]:
             i = int(np.flatnonzero(v < 0)[0])
             x = _xval(series.x[i])
-            return Finding("divergence", "finding.divergence_negative",
-                           {"metric": name, "epoch": x, "value": float(fin[-1])},
-                           metric=name, epochs=(x,))
+            return Finding(
+                "divergence",
+                "finding.divergence_negative",
+                {"metric": name, "epoch": x, "value": float(fin[-1])},
+                metric=name,
+                epochs=(x,),
+            )
     return None
 
 
 @dataclass(frozen=True)
 class LrDrop:
-    """The learning rate fell by at least a third between two epochs (0-based ``index`` is after)."""
+    """The learning rate fell by at least 30 % between two points (0-based ``index`` is after)."""
 
     series: str
     index: int
@@ -215,13 +247,18 @@ def lr_drops(history: History, catalog: Catalog, ratio: float = 0.7) -> list[LrD
             continue
         v = series.values
         for i in range(1, v.shape[0]):
-            if not (np.isfinite(v[i]) and np.isfinite(v[i - 1]) and v[i - 1] > 0
-                    and v[i] <= ratio * v[i - 1]):
+            if not (
+                np.isfinite(v[i])
+                and np.isfinite(v[i - 1])
+                and v[i - 1] > 0
+                and v[i] <= ratio * v[i - 1]
+            ):
                 continue
             # a step drop (ReduceLROnPlateau, MultiStep): the rate was flat just before it,
             # unlike the last steps of a decay schedule running to zero
-            flat_before = i < 2 or not np.isfinite(v[i - 2]) or v[i - 2] <= 0 \
-                or v[i - 1] / v[i - 2] >= 0.95
+            flat_before = (
+                i < 2 or not np.isfinite(v[i - 2]) or v[i - 2] <= 0 or v[i - 1] / v[i - 2] >= 0.95
+            )
             if flat_before:
                 drops.append(LrDrop(name, i, float(series.x[i]), float(v[i - 1]), float(v[i])))
         if drops:

@@ -56,7 +56,8 @@ def keras_auto_mode(monitor: str) -> Mode:
     if direction is None:
         raise ConfigError(
             f"cannot tell whether {monitor!r} should be minimised or maximised; "
-            "pass mode='min' or mode='max'")
+            "pass mode='min' or mode='max'"
+        )
     return direction
 
 
@@ -115,10 +116,18 @@ def keras_early_stopping(
             break
     restored = best_epoch if (restore_best_weights and have_weights) else None
     return StopDecision(
-        monitor=monitor, mode=resolved, patience=patience, min_delta=abs(min_delta),
-        baseline=baseline, start_from_epoch=start_from_epoch,
-        restore_best_weights=restore_best_weights, epochs_run=epochs_run, stop_fired=stop,
-        stopped_epoch=stopped_epoch, best_epoch=best_epoch, restored_from=restored,
+        monitor=monitor,
+        mode=resolved,
+        patience=patience,
+        min_delta=abs(min_delta),
+        baseline=baseline,
+        start_from_epoch=start_from_epoch,
+        restore_best_weights=restore_best_weights,
+        epochs_run=epochs_run,
+        stop_fired=stop,
+        stopped_epoch=stopped_epoch,
+        best_epoch=best_epoch,
+        restored_from=restored,
         best=None if best is None or math.isnan(best) else best,
     )
 
@@ -157,25 +166,54 @@ def _first_best(values: Sequence[float], upto: int, mode: Mode) -> tuple[int | N
     return best_i, best
 
 
-def keras_policy(values: Sequence[float], monitor: str = "val_loss", mode: str = "auto",
-                 patience: int = 0, min_delta: float = 0.0, baseline: float | None = None,
-                 start_from_epoch: int = 0) -> PolicyDecision:
+def keras_policy(
+    values: Sequence[float],
+    monitor: str = "val_loss",
+    mode: str = "auto",
+    patience: int = 0,
+    min_delta: float = 0.0,
+    baseline: float | None = None,
+    start_from_epoch: int = 0,
+) -> PolicyDecision:
     """Keras ``EarlyStopping(restore_best_weights=True)`` as a :class:`PolicyDecision`."""
-    d = keras_early_stopping(values, monitor=monitor, min_delta=min_delta, patience=patience,
-                             mode=mode, baseline=baseline, restore_best_weights=True,
-                             start_from_epoch=start_from_epoch)
+    d = keras_early_stopping(
+        values,
+        monitor=monitor,
+        min_delta=min_delta,
+        patience=patience,
+        mode=mode,
+        baseline=baseline,
+        restore_best_weights=True,
+        start_from_epoch=start_from_epoch,
+    )
     return PolicyDecision(
-        "keras", d.stopped_epoch if d.stop_fired else None, d.restored_from, d.best,
+        "keras",
+        d.stopped_epoch if d.stop_fired else None,
+        d.restored_from,
+        d.best,
         "patience" if d.stop_fired else None,
-        {"monitor": monitor, "mode": d.mode, "patience": patience, "min_delta": d.min_delta,
-         "baseline": baseline, "start_from_epoch": start_from_epoch,
-         "restore_best_weights": True})
+        {
+            "monitor": monitor,
+            "mode": d.mode,
+            "patience": patience,
+            "min_delta": d.min_delta,
+            "baseline": baseline,
+            "start_from_epoch": start_from_epoch,
+            "restore_best_weights": True,
+        },
+    )
 
 
-def lightning_early_stopping(values: Sequence[float], monitor: str = "val_loss",
-                             min_delta: float = 0.0, patience: int = 3, mode: Mode = "min",
-                             check_finite: bool = True, stopping_threshold: float | None = None,
-                             divergence_threshold: float | None = None) -> PolicyDecision:
+def lightning_early_stopping(
+    values: Sequence[float],
+    monitor: str = "val_loss",
+    min_delta: float = 0.0,
+    patience: int = 3,
+    mode: Mode = "min",
+    check_finite: bool = True,
+    stopping_threshold: float | None = None,
+    divergence_threshold: float | None = None,
+) -> PolicyDecision:
     """Replay PyTorch Lightning's ``EarlyStopping`` over one value per validation check.
 
     The rules of ``_evaluate_stopping_criteria``, in order: a non-finite value stops
@@ -187,7 +225,9 @@ def lightning_early_stopping(values: Sequence[float], monitor: str = "val_loss",
     """
     if mode not in ("min", "max"):
         raise ConfigError(f"Lightning EarlyStopping mode must be min or max, got {mode!r}")
-    better = (lambda a, b: a < b) if mode == "min" else (lambda a, b: a > b)
+    def better(a: float, b: float) -> bool:
+        return a < b if mode == "min" else a > b
+
     delta = abs(min_delta) if mode == "max" else -abs(min_delta)
     best = math.inf if mode == "min" else -math.inf
     wait = 0
@@ -212,15 +252,30 @@ def lightning_early_stopping(values: Sequence[float], monitor: str = "val_loss",
     last = stop if stop is not None else len(values) - 1
     keep, kept = _first_best(values, last, mode)
     return PolicyDecision(
-        "lightning", stop, keep, kept, reason,
-        {"monitor": monitor, "mode": mode, "patience": patience, "min_delta": abs(min_delta),
-         "check_finite": check_finite, "stopping_threshold": stopping_threshold,
-         "divergence_threshold": divergence_threshold})
+        "lightning",
+        stop,
+        keep,
+        kept,
+        reason,
+        {
+            "monitor": monitor,
+            "mode": mode,
+            "patience": patience,
+            "min_delta": abs(min_delta),
+            "check_finite": check_finite,
+            "stopping_threshold": stopping_threshold,
+            "divergence_threshold": divergence_threshold,
+        },
+    )
 
 
-def hf_early_stopping(values: Sequence[float], metric_for_best_model: str = "loss",
-                      early_stopping_patience: int = 1, early_stopping_threshold: float = 0.0,
-                      greater_is_better: bool | None = None) -> PolicyDecision:
+def hf_early_stopping(
+    values: Sequence[float],
+    metric_for_best_model: str = "loss",
+    early_stopping_patience: int = 1,
+    early_stopping_threshold: float = 0.0,
+    greater_is_better: bool | None = None,
+) -> PolicyDecision:
     """Replay Hugging Face ``EarlyStoppingCallback`` over one value per evaluation.
 
     At each evaluation the callback compares the value with the Trainer's
@@ -234,14 +289,18 @@ def hf_early_stopping(values: Sequence[float], metric_for_best_model: str = "los
     if greater_is_better is None:
         greater_is_better = not metric_for_best_model.endswith("loss")
     mode: Mode = "max" if greater_is_better else "min"
-    better = (lambda a, b: a > b) if greater_is_better else (lambda a, b: a < b)
+    def better(a: float, b: float) -> bool:
+        return a > b if greater_is_better else a < b
+
     best: float | None = None
     best_i: int | None = None
     counter = 0
     stop: int | None = None
     for i, raw in enumerate(values):
         current = math.nan if raw is None else float(raw)
-        if best is None or (better(current, best) and abs(current - best) > early_stopping_threshold):
+        if best is None or (
+            better(current, best) and abs(current - best) > early_stopping_threshold
+        ):
             counter = 0
         else:
             counter += 1
@@ -251,8 +310,16 @@ def hf_early_stopping(values: Sequence[float], metric_for_best_model: str = "los
             stop = i
             break
     return PolicyDecision(
-        "huggingface", stop, best_i, None if best is None or math.isnan(best) else best,
+        "huggingface",
+        stop,
+        best_i,
+        None if best is None or math.isnan(best) else best,
         "patience" if stop is not None else None,
-        {"metric_for_best_model": metric_for_best_model, "greater_is_better": greater_is_better,
-         "early_stopping_patience": early_stopping_patience,
-         "early_stopping_threshold": early_stopping_threshold, "mode": mode})
+        {
+            "metric_for_best_model": metric_for_best_model,
+            "greater_is_better": greater_is_better,
+            "early_stopping_patience": early_stopping_patience,
+            "early_stopping_threshold": early_stopping_threshold,
+            "mode": mode,
+        },
+    )

@@ -35,10 +35,14 @@ class Format:
 
 def _first_text(data: bytes) -> bytes:
     """The first non-blank character of a text file, decoding a UTF-16/32 BOM if present."""
-    for bom, enc in ((b"\xff\xfe\x00\x00", "utf-32-le"), (b"\x00\x00\xfe\xff", "utf-32-be"),
-                     (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
+    for bom, enc in (
+        (b"\xff\xfe\x00\x00", "utf-32-le"),
+        (b"\x00\x00\xfe\xff", "utf-32-be"),
+        (b"\xff\xfe", "utf-16-le"),
+        (b"\xfe\xff", "utf-16-be"),
+    ):
         if data.startswith(bom):
-            head = data[len(bom):len(bom) + 400]
+            head = data[len(bom) : len(bom) + 400]
             return head.decode(enc, "ignore").lstrip(" \t\r\n")[:1].encode("ascii", "ignore")
     return data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
 
@@ -93,8 +97,11 @@ def read_bytes(path: str | os.PathLike[str], limit: int = MAX_BYTES) -> bytes:
         with open(p, "rb") as fh:
             size = os.fstat(fh.fileno()).st_size
             if size > limit:
-                raise HistoryError(f"file is {size:,} bytes, over the {limit:,}-byte limit "
-                                   "(raise it with --max-bytes)", path=p)
+                raise HistoryError(
+                    f"file is {size:,} bytes, over the {limit:,}-byte limit "
+                    "(raise it with --max-bytes)",
+                    path=p,
+                )
             data = fh.read(limit + 1)
     except IsADirectoryError as exc:
         raise HistoryError("is a folder, not a history file", path=p) from exc
@@ -111,18 +118,25 @@ def _load_folder(p: str, fmt: str | None, run: str | None) -> list[History]:
     folder = Path(p)
     if fmt in (None, "mlflow") and mlflow.is_file_store(folder):
         return mlflow.read_file_store(p, run)
-    events = sorted(f for f in folder.rglob("*tfevents*")
-                    if f.is_file() and not f.is_symlink()
-                    and len(f.relative_to(folder).parts) <= 3)
+    events = sorted(
+        f
+        for f in folder.rglob("*tfevents*")
+        if f.is_file() and not f.is_symlink() and len(f.relative_to(folder).parts) <= 3
+    )
     if fmt in (None, "tfevents") and events:
         parts = [r for f in events[:200] for r in tfevents.read_tfevents(b"", str(f), None)]
         return [tfevents.merge(parts)]
-    raise HistoryError("a folder, but neither an MLflow run store nor TensorBoard event files",
-                       path=p)
+    raise HistoryError(
+        "a folder, but neither an MLflow run store nor TensorBoard event files", path=p
+    )
 
 
-def load(path: str | os.PathLike[str], fmt: str | None = None, limit: int = MAX_BYTES,
-         run: str | None = None) -> list[History]:
+def load(
+    path: str | os.PathLike[str],
+    fmt: str | None = None,
+    limit: int = MAX_BYTES,
+    run: str | None = None,
+) -> list[History]:
     """Read the runs in ``path`` (a file, an MLflow folder or a folder of event files).
 
     ``fmt`` names a reader from :data:`FORMATS` (or ``mlflow``/``tfevents`` for folders);
@@ -137,8 +151,9 @@ def load(path: str | os.PathLike[str], fmt: str | None = None, limit: int = MAX_
     elif fmt in FORMATS:
         reader = FORMATS[fmt]
     else:
-        raise HistoryError(f"unknown format {fmt!r} (known: {', '.join([*FORMATS, *FOLDER_FORMATS])})",
-                           path=p)
+        raise HistoryError(
+            f"unknown format {fmt!r} (known: {', '.join([*FORMATS, *FOLDER_FORMATS])})", path=p
+        )
     runs = reader.read(data, p, run)
     if not runs:
         raise HistoryError("no metrics found", path=p)

@@ -1,4 +1,4 @@
-"""Turn CSV training logs into runs: Keras ``CSVLogger``/``DataFrame.to_csv`` and Lightning ``metrics.csv``.
+"""Turn CSV training logs into runs: Keras ``CSVLogger``, ``DataFrame.to_csv``, Lightning.
 
 Keras logs have one row per epoch (an ``epoch`` column counted from 0, or none);
 runs appended to the same file restart their epoch count and become separate
@@ -11,6 +11,7 @@ axis). Empty, ``NA`` and ``nan`` cells are gaps.
 from __future__ import annotations
 
 import csv
+import itertools
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,20 +69,25 @@ def read_table(data: bytes, path: str) -> Table:
                 table.segments.append(len(table.rows))
                 continue
             if len(cells) > len(header):
-                raise HistoryError(f"{len(cells)} fields but the header has {len(header)} "
-                                   f"(delimiter {delim!r})", path=path, where=f"line {lineno}")
+                raise HistoryError(
+                    f"{len(cells)} fields but the header has {len(header)} (delimiter {delim!r})",
+                    path=path,
+                    where=f"line {lineno}",
+                )
             if len(cells) < len(header):
                 short_lines.append(lineno)
                 cells = cells + [""] * (len(header) - len(cells))
             table.rows.append((lineno, cells))
     except csv.Error as exc:
-        raise HistoryError(f"malformed CSV: {exc}", path=path,
-                           where=f"line {reader.line_num}") from exc
+        raise HistoryError(
+            f"malformed CSV: {exc}", path=path, where=f"line {reader.line_num}"
+        ) from exc
     if header is None or not table.rows:
         raise HistoryError("no metrics found (the CSV has a header but no rows)", path=path)
     if short_lines:
-        table.notes.append(note("warn.short_rows", count=len(short_lines),
-                                lines=_lines(short_lines)))
+        table.notes.append(
+            note("warn.short_rows", count=len(short_lines), lines=_lines(short_lines))
+        )
     return table
 
 
@@ -92,13 +98,19 @@ def _lines(numbers: list[int]) -> str:
 
 def _check_header(header: list[str], path: str, lineno: int, delim: str) -> None:
     if all(_is_number(c) for c in header if c):
-        raise HistoryError("the first row holds numbers, not column names (no header row)",
-                           path=path, where=f"line {lineno}")
+        raise HistoryError(
+            "the first row holds numbers, not column names (no header row)",
+            path=path,
+            where=f"line {lineno}",
+        )
     seen: set[str] = set()
     for i, name in enumerate(header):
         if name and name in seen:
-            raise HistoryError(f"duplicate column name {name!r} in the header", path=path,
-                               where=f"line {lineno}, column {i + 1}")
+            raise HistoryError(
+                f"duplicate column name {name!r} in the header",
+                path=path,
+                where=f"line {lineno}, column {i + 1}",
+            )
         seen.add(name)
 
 
@@ -116,8 +128,9 @@ def _number(cell: str, column: str, lineno: int, path: str) -> float:
     try:
         return float(cell)
     except ValueError:
-        raise HistoryError(f"column {column!r}: {cell[:40]!r} is not a number", path=path,
-                           where=f"line {lineno}") from None
+        raise HistoryError(
+            f"column {column!r}: {cell[:40]!r} is not a number", path=path, where=f"line {lineno}"
+        ) from None
 
 
 def _column(table: Table, name: str) -> int | None:
@@ -156,10 +169,20 @@ def read_keras_csv(data: bytes, path: str, run: str | None = None) -> list[Histo
     columns = [i for i in range(len(table.header)) if i not in (epoch_col, index_col)]
     if not columns:
         raise HistoryError("no metric columns besides the epoch", path=path)
-    values = np.array([[_number(cells[i], table.header[i], ln, path) for i in columns]
-                       for ln, cells in table.rows], dtype=np.float64).reshape(len(table.rows), -1)
-    keys = (np.array([_number(cells[key_col], table.header[key_col], ln, path)
-                      for ln, cells in table.rows]) if key_col is not None else None)
+    values = np.array(
+        [
+            [_number(cells[i], table.header[i], ln, path) for i in columns]
+            for ln, cells in table.rows
+        ],
+        dtype=np.float64,
+    ).reshape(len(table.rows), -1)
+    keys = (
+        np.array(
+            [_number(cells[key_col], table.header[key_col], ln, path) for ln, cells in table.rows]
+        )
+        if key_col is not None
+        else None
+    )
     # a run restarts where the epoch count goes back (CSVLogger(append=True) after a restart)
     starts = sorted({0, *table.segments})
     if keys is not None:
@@ -167,7 +190,7 @@ def read_keras_csv(data: bytes, path: str, run: str | None = None) -> list[Histo
     bounds = [*starts, len(table.rows)]
     stem = Path(path).stem
     runs = []
-    for k, (a, b) in enumerate(zip(bounds, bounds[1:], strict=False)):
+    for k, (a, b) in enumerate(itertools.pairwise(bounds)):
         if a == b:
             continue
         seg = values[a:b]
@@ -179,16 +202,34 @@ def read_keras_csv(data: bytes, path: str, run: str | None = None) -> list[Histo
             v = seg[:, j].copy()
             gaps = [table.rows[a + i][0] for i in np.flatnonzero(~np.isfinite(v))]
             if gaps:
-                notes.append(note("warn.csv_gaps", metric=name, count=len(gaps), lines=_lines(gaps)))
+                notes.append(
+                    note("warn.csv_gaps", metric=name, count=len(gaps), lines=_lines(gaps))
+                )
             series[name] = Series(name, v, x.astype(np.float64), "epoch")
         name = stem if len(bounds) == 2 else f"{stem}-run{k + 1}"
-        runs.append(History(name, Path(path), series, "keras-csv", {"run": str(k + 1)},
-                            tuple(dict.fromkeys(notes))))
+        runs.append(
+            History(
+                name,
+                Path(path),
+                series,
+                "keras-csv",
+                {"run": str(k + 1)},
+                tuple(dict.fromkeys(notes)),
+            )
+        )
     chosen = select(runs, run, path, default="last")
     if len(runs) > 1 and run is None:
         only = chosen[0]
-        chosen = [History(Path(path).stem, only.source, only.series, only.format, only.info,
-                          (*only.warnings, note("warn.appended_runs", count=len(runs))))]
+        chosen = [
+            History(
+                Path(path).stem,
+                only.source,
+                only.series,
+                only.format,
+                only.info,
+                (*only.warnings, note("warn.appended_runs", count=len(runs))),
+            )
+        ]
     return chosen
 
 
@@ -202,8 +243,11 @@ def read_lightning(data: bytes, path: str, run: str | None = None) -> list[Histo
     assert step_col is not None
     metric_cols = [i for i in range(len(table.header)) if i not in (step_col, epoch_col)]
     steps = np.array([_number(c[step_col], "step", ln, path) for ln, c in table.rows])
-    epochs = (np.array([_number(c[epoch_col], "epoch", ln, path) for ln, c in table.rows])
-              if epoch_col is not None else np.full(len(steps), np.nan))
+    epochs = (
+        np.array([_number(c[epoch_col], "epoch", ln, path) for ln, c in table.rows])
+        if epoch_col is not None
+        else np.full(len(steps), np.nan)
+    )
     # step → epoch map from rows that carry both (lr-* rows have an empty epoch)
     known = np.isfinite(steps) & np.isfinite(epochs)
     map_steps, map_epochs = _epoch_map(steps[known], epochs[known])
@@ -229,12 +273,13 @@ def read_lightning(data: bytes, path: str, run: str | None = None) -> list[Histo
         st = np.array([p[0] for p in pts])
         ep = np.array([p[1] for p in pts])
         v = np.array([p[2] for p in pts])
-        per_epoch = (np.isfinite(ep).all() and len(np.unique(ep)) == len(ep)
-                     and (len(ep) > 1 or n_epochs <= 1) and not name.endswith("_step"))
-        if per_epoch:
-            x = ep + 1.0
-        else:
-            x = _fractional_epoch(st, map_steps, map_epochs)
+        per_epoch = (
+            np.isfinite(ep).all()
+            and len(np.unique(ep)) == len(ep)
+            and (len(ep) > 1 or n_epochs <= 1)
+            and not name.endswith("_step")
+        )
+        x = ep + 1.0 if per_epoch else _fractional_epoch(st, map_steps, map_epochs)
         if len(np.unique(x)) != len(x):
             notes.append(note("warn.duplicate_steps", metric=name))
             keep = np.r_[np.diff(x) != 0, True]
@@ -247,8 +292,9 @@ def read_lightning(data: bytes, path: str, run: str | None = None) -> list[Histo
         raise HistoryError("no metrics found (every metric column is empty)", path=path)
     parent = Path(path).parent.name
     name = f"{parent}-{Path(path).stem}" if parent.startswith("version_") else Path(path).stem
-    hist = History(name, Path(path), series, "lightning-csv", {}, tuple(dict.fromkeys(notes)),
-                   "epoch", None)
+    hist = History(
+        name, Path(path), series, "lightning-csv", {}, tuple(dict.fromkeys(notes)), "epoch", None
+    )
     return select([hist], run, path)
 
 
@@ -266,8 +312,10 @@ def _epoch_map(steps: np.ndarray, epochs: np.ndarray) -> tuple[np.ndarray, np.nd
     return np.array(knots_s), np.array(knots_e)
 
 
-def _fractional_epoch(steps: np.ndarray, map_steps: np.ndarray, map_epochs: np.ndarray) -> np.ndarray:
+def _fractional_epoch(
+    steps: np.ndarray, map_steps: np.ndarray, map_epochs: np.ndarray
+) -> np.ndarray:
     """Steps placed on the epoch axis: epoch e spans (e, e+1], matching per-epoch x = e+1."""
     if map_steps.size < 2:
         return steps.astype(np.float64)
-    return np.interp(steps, map_steps, map_epochs)
+    return np.asarray(np.interp(steps, map_steps, map_epochs), dtype=np.float64)

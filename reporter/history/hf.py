@@ -23,11 +23,26 @@ from reporter.history.keras import load_json
 from reporter.history.model import History, Note, Series, note
 from reporter.history.runs import select
 
-SUMMARY_KEYS = {"train_runtime", "train_samples_per_second", "train_steps_per_second",
-                "total_flos", "train_loss"}
-STATE_KEYS = ("best_metric", "best_model_checkpoint", "best_global_step", "global_step",
-              "max_steps", "num_train_epochs", "epoch", "eval_steps", "logging_steps",
-              "save_steps", "train_batch_size")
+SUMMARY_KEYS = {
+    "train_runtime",
+    "train_samples_per_second",
+    "train_steps_per_second",
+    "total_flos",
+    "train_loss",
+}
+STATE_KEYS = (
+    "best_metric",
+    "best_model_checkpoint",
+    "best_global_step",
+    "global_step",
+    "max_steps",
+    "num_train_epochs",
+    "epoch",
+    "eval_steps",
+    "logging_steps",
+    "save_steps",
+    "train_batch_size",
+)
 
 
 def looks_hf(data: bytes, path: str) -> bool:
@@ -47,8 +62,11 @@ def read_hf(data: bytes, path: str, run: str | None = None) -> list[History]:
     fallback = 0
     for i, entry in enumerate(log):
         if not isinstance(entry, dict):
-            raise HistoryError(f"log_history[{i}] is a {type(entry).__name__}, not an object",
-                               path=path, where=f"log_history[{i}]")
+            raise HistoryError(
+                f"log_history[{i}] is a {type(entry).__name__}, not an object",
+                path=path,
+                where=f"log_history[{i}]",
+            )
         step = entry.get("step")
         if not isinstance(step, int | float) or isinstance(step, bool):
             step, fallback = float(i), fallback + 1
@@ -101,8 +119,16 @@ def read_hf(data: bytes, path: str, run: str | None = None) -> list[History]:
     name = Path(path).stem
     if name == "trainer_state":
         name = Path(path).parent.name or name
-    hist = History(name, Path(path), series, "hf-trainer-state", info,
-                   tuple(dict.fromkeys(notes)), "step", epoch_at_step)
+    hist = History(
+        name,
+        Path(path),
+        series,
+        "hf-trainer-state",
+        info,
+        tuple(dict.fromkeys(notes)),
+        "step",
+        epoch_at_step,
+    )
     return select([hist], run, path)
 
 
@@ -120,10 +146,14 @@ def _eval_group(key: str, points: dict[str, Any]) -> str | None:
         if g:
             by_group.setdefault(g.group(1), set()).add(g.group(2))
     group, metric = m.groups()
-    peers = [g for g, metrics in by_group.items()
-             if g != group and len(metrics & by_group[group]) >= 2]
-    return group if peers and metric in set.intersection(*(by_group[g] for g in [group, *peers])) \
+    peers = [
+        g for g, metrics in by_group.items() if g != group and len(metrics & by_group[group]) >= 2
+    ]
+    return (
+        group
+        if peers and metric in set.intersection(*(by_group[g] for g in [group, *peers]))
         else None
+    )
 
 
 def best_checkpoint_step(info: dict[str, str] | Any) -> float | None:

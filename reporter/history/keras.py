@@ -33,8 +33,9 @@ def _key(key: object, path: str) -> str:
             return key.decode("latin-1")
     if isinstance(key, str):
         return key
-    raise HistoryError(f"metric names must be strings, found a {type(key).__name__} key {key!r:.40}",
-                       path=path)
+    raise HistoryError(
+        f"metric names must be strings, found a {type(key).__name__} key {key!r:.40}", path=path
+    )
 
 
 def _is_series(value: object) -> bool:
@@ -51,7 +52,8 @@ def _numbers(value: object, path: str, where: str) -> np.ndarray[Any, np.dtype[n
         if isinstance(item, bool) or not isinstance(item, int | float | type(None)):
             raise HistoryError(
                 f"expected a list of numbers, found {type(item).__name__} at position {i}",
-                path=path, where=where,
+                path=path,
+                where=where,
             )
         if item is None:
             out[i] = math.nan
@@ -63,8 +65,14 @@ def _numbers(value: object, path: str, where: str) -> np.ndarray[Any, np.dtype[n
     return out
 
 
-def _run(mapping: Mapping[Any, Any], path: str, name: str, fmt: str, prefix: str = "",
-         warnings: tuple[Note, ...] = ()) -> History | None:
+def _run(
+    mapping: Mapping[Any, Any],
+    path: str,
+    name: str,
+    fmt: str,
+    prefix: str = "",
+    warnings: tuple[Note, ...] = (),
+) -> History | None:
     series: dict[str, Series] = {}
     info: dict[str, str] = {}
     notes = list(warnings)
@@ -80,7 +88,7 @@ def _run(mapping: Mapping[Any, Any], path: str, name: str, fmt: str, prefix: str
             if bad:
                 notes.append(note("warn.nonfinite", metric=key, count=bad, total=int(values.size)))
             series[key] = epoch_series(key, values)
-        elif isinstance(value, _INFO_TYPES) or isinstance(value, bytes):
+        elif isinstance(value, (*_INFO_TYPES, bytes)):
             info[key] = _key(value, path) if isinstance(value, bytes) else str(value)
         elif isinstance(value, Mapping):
             notes.append(note("warn.nested_ignored", key=where))
@@ -90,26 +98,40 @@ def _run(mapping: Mapping[Any, Any], path: str, name: str, fmt: str, prefix: str
         return None
     lengths = {len(s) for s in series.values()}
     if len(lengths) > 1:
-        notes.append(note("warn.unequal_lengths", lengths=", ".join(
-            f"{k}: {len(s)}" for k, s in list(series.items())[:6])))
-    return History(name=name, source=Path(path), series=series, format=fmt, info=info,
-                   warnings=tuple(notes))
+        notes.append(
+            note(
+                "warn.unequal_lengths",
+                lengths=", ".join(f"{k}: {len(s)}" for k, s in list(series.items())[:6]),
+            )
+        )
+    return History(
+        name=name, source=Path(path), series=series, format=fmt, info=info, warnings=tuple(notes)
+    )
 
 
-def runs_from_object(obj: object, path: str, fmt: str,
-                     warnings: tuple[Note, ...] = ()) -> list[History]:
+def runs_from_object(
+    obj: object, path: str, fmt: str, warnings: tuple[Note, ...] = ()
+) -> list[History]:
     """Normalise a decoded JSON/pickle object into one or more runs."""
     stem = Path(path).stem or "history"
     if isinstance(obj, list | tuple) or safepickle.is_array(obj):
         values = _numbers(obj, path, "(top level)")
         if values.size == 0:
             raise HistoryError("no metrics found (the list is empty)", path=path)
-        return [History(name=stem, source=Path(path), series={stem: epoch_series(stem, values)},
-                        format=fmt, warnings=(*warnings, note("warn.bare_list", metric=stem)))]
+        return [
+            History(
+                name=stem,
+                source=Path(path),
+                series={stem: epoch_series(stem, values)},
+                format=fmt,
+                warnings=(*warnings, note("warn.bare_list", metric=stem)),
+            )
+        ]
     if not isinstance(obj, Mapping):
         raise HistoryError(
             f"expected an object of metric lists at the top level, found {type(obj).__name__}",
-            path=path)
+            path=path,
+        )
     run = _run(obj, path, stem, fmt, warnings=warnings)
     if run is not None:
         return [run]
@@ -133,6 +155,7 @@ def _pairs_hook(warn: list[Note]) -> Any:
                 warn.append(note("warn.duplicate_key", key=key))
             out[key] = value
         return out
+
     return hook
 
 
@@ -144,8 +167,9 @@ def load_json(data: bytes, path: str) -> tuple[object, tuple[Note, ...]]:
         obj = json.loads(text, object_pairs_hook=_pairs_hook(warn))
     except json.JSONDecodeError as exc:
         what = "the file ends too early (truncated?)" if exc.pos >= len(text.rstrip()) else exc.msg
-        raise HistoryError(f"invalid JSON: {what}", path=path,
-                           where=f"line {exc.lineno} column {exc.colno}") from exc
+        raise HistoryError(
+            f"invalid JSON: {what}", path=path, where=f"line {exc.lineno} column {exc.colno}"
+        ) from exc
     except RecursionError as exc:
         raise HistoryError("invalid JSON: nested too deeply", path=path) from exc
     except ValueError as exc:  # int too large (sys.int_info.str_digits_check_threshold)

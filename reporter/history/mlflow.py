@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from reporter.errors import HistoryError, UnsafeInputError
-from reporter.history.model import History, Note, Series, note
+from reporter.history.model import Axis, History, Note, Series, note
 from reporter.history.runs import select
 
 STATUS = {"1": "RUNNING", "2": "SCHEDULED", "3": "FINISHED", "4": "FAILED", "5": "KILLED"}
@@ -57,8 +57,11 @@ def _run_dirs(root: Path, limit: int = MAX_RUNS) -> Iterator[Path]:
         if len(here.relative_to(root).parts) > 3:
             dirnames[:] = []
             continue
-        if (here / "meta.yaml").is_file() and (here / "metrics").is_dir() \
-                and not (here / "metrics").is_symlink():
+        if (
+            (here / "meta.yaml").is_file()
+            and (here / "metrics").is_dir()
+            and not (here / "metrics").is_symlink()
+        ):
             found += 1
             yield here
             dirnames[:] = []
@@ -88,10 +91,14 @@ def _read_values(folder: Path, root: Path, kind: str) -> dict[str, str]:
         return out
     for file in sorted(base.rglob("*")):
         if file.is_symlink():
-            raise UnsafeInputError(f"{kind}/{file.relative_to(base)} is a symbolic link; "
-                                   "links are not followed", path=str(file))
+            raise UnsafeInputError(
+                f"{kind}/{file.relative_to(base)} is a symbolic link; links are not followed",
+                path=str(file),
+            )
         if file.is_file():
-            out[str(file.relative_to(base))] = file.read_text("utf-8", errors="replace").strip()[:500]
+            out[str(file.relative_to(base))] = file.read_text("utf-8", errors="replace").strip()[
+                :500
+            ]
     return out
 
 
@@ -104,21 +111,26 @@ def _metric_file(file: Path, name: str) -> tuple[np.ndarray, np.ndarray, list[No
             continue
         fields = line.split()
         if len(fields) not in (2, 3):
-            raise HistoryError(f"expected 'timestamp value step', found {len(fields)} field(s)",
-                               path=str(file), where=f"line {lineno}")
+            raise HistoryError(
+                f"expected 'timestamp value step', found {len(fields)} field(s)",
+                path=str(file),
+                where=f"line {lineno}",
+            )
         ts, value = fields[0], fields[1]
         step = fields[2] if len(fields) == 3 else "0"
         try:
             int(ts)
             st = int(step)
         except ValueError:
-            raise HistoryError("timestamp and step must be whole numbers", path=str(file),
-                               where=f"line {lineno}") from None
+            raise HistoryError(
+                "timestamp and step must be whole numbers", path=str(file), where=f"line {lineno}"
+            ) from None
         try:
             v = float(value)
         except ValueError:
-            raise HistoryError(f"{value[:30]!r} is not a number", path=str(file),
-                               where=f"line {lineno}") from None
+            raise HistoryError(
+                f"{value[:30]!r} is not a number", path=str(file), where=f"line {lineno}"
+            ) from None
         if not math.isfinite(v):
             nan_lines.append(lineno)
         steps.append(st)
@@ -128,7 +140,9 @@ def _metric_file(file: Path, name: str) -> tuple[np.ndarray, np.ndarray, list[No
     return np.array(steps, dtype=np.float64), np.array(values, dtype=np.float64), notes
 
 
-def _to_series(raw: dict[str, tuple[np.ndarray, np.ndarray]], notes: list[Note]) -> tuple[dict[str, Series], str]:
+def _to_series(
+    raw: dict[str, tuple[np.ndarray, np.ndarray]], notes: list[Note]
+) -> tuple[dict[str, Series], Axis]:
     """Series keyed by metric name; duplicates at one step keep the last value logged."""
     cleaned: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for name, (st, v) in raw.items():
@@ -140,10 +154,9 @@ def _to_series(raw: dict[str, tuple[np.ndarray, np.ndarray]], notes: list[Note])
             st, v = st[keep], v[keep]
         cleaned[name] = (st, v)
     multi = [st for st, _ in cleaned.values() if len(st) > 1]
-    epochs = bool(multi) and all(
-        st[0] in (0.0, 1.0) and np.all(np.diff(st) == 1) for st in multi)
+    epochs = bool(multi) and all(st[0] in (0.0, 1.0) and np.all(np.diff(st) == 1) for st in multi)
     offset = 1.0 if epochs and min(st[0] for st in multi) == 0.0 else 0.0
-    axis = "epoch" if epochs else "step"
+    axis: Axis = "epoch" if epochs else "step"
     series = {name: Series(name, v, st + offset, axis) for name, (st, v) in cleaned.items()}
     return series, axis
 
@@ -155,8 +168,11 @@ def _run_from_folder(folder: Path, root: Path) -> History:
     raw: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for file in sorted(metrics_dir.rglob("*")):
         if file.is_symlink():
-            raise UnsafeInputError(f"metrics/{file.relative_to(metrics_dir)} is a symbolic link; "
-                                   "links are not followed", path=str(file))
+            raise UnsafeInputError(
+                f"metrics/{file.relative_to(metrics_dir)} is a symbolic link; "
+                "links are not followed",
+                path=str(file),
+            )
         if not file.is_file():
             continue
         if not _inside(root, file):
@@ -173,20 +189,25 @@ def _run_from_folder(folder: Path, root: Path) -> History:
     tags = _read_values(folder, root, "tags")
     run_id = meta.get("run_id") or meta.get("run_uuid") or folder.name
     run_name = meta.get("run_name") or tags.get("mlflow.runName") or run_id[:8]
-    info = {"run_id": run_id, "run_name": run_name,
-            "status": STATUS.get(meta.get("status", ""), meta.get("status", "")),
-            "experiment_id": meta.get("experiment_id", "")}
+    info = {
+        "run_id": run_id,
+        "run_name": run_name,
+        "status": STATUS.get(meta.get("status", ""), meta.get("status", "")),
+        "experiment_id": meta.get("experiment_id", ""),
+    }
     info |= {f"params.{k}": v for k, v in params.items()}
     info |= {f"tags.{k}": v for k, v in tags.items() if not k.startswith("mlflow.log-model")}
     label = run_name if run_name == run_id[:8] else f"{run_name}-{run_id[:8]}"
-    return History(label, folder, series, "mlflow", info,
-                   tuple(dict.fromkeys(notes)), axis)  # type: ignore[arg-type]
+    return History(label, folder, series, "mlflow", info, tuple(dict.fromkeys(notes)), axis)
 
 
 def read_file_store(path: str, run: str | None = None) -> list[History]:
     root = Path(path)
-    folders = ([root] if (root / "meta.yaml").is_file() and (root / "metrics").is_dir()
-               else list(_run_dirs(root)))
+    folders = (
+        [root]
+        if (root / "meta.yaml").is_file() and (root / "metrics").is_dir()
+        else list(_run_dirs(root))
+    )
     if not folders:
         raise HistoryError("no MLflow run folder (meta.yaml + metrics/) found", path=path)
     runs = []
@@ -214,15 +235,21 @@ def read_sqlite(data: bytes, path: str, run: str | None = None) -> list[History]
     try:
         tables = {r[0] for r in con.execute("select name from sqlite_master where type='table'")}
         if not {"runs", "metrics"} <= tables:
-            raise HistoryError("an SQLite file, but not an MLflow tracking store "
-                               "(no runs/metrics tables)", path=path)
+            raise HistoryError(
+                "an SQLite file, but not an MLflow tracking store (no runs/metrics tables)",
+                path=path,
+            )
         runs_rows = con.execute(
-            "select run_uuid, name, status, experiment_id from runs order by start_time").fetchall()
+            "select run_uuid, name, status, experiment_id from runs order by start_time"
+        ).fetchall()
         runs: list[History] = []
         ids: list[str] = []
         for run_uuid, name, status, experiment in runs_rows[:MAX_RUNS]:
-            rows = con.execute("select key, value, step, is_nan from metrics where run_uuid = ? "
-                               "order by key, step, timestamp", (run_uuid,)).fetchall()
+            rows = con.execute(
+                "select key, value, step, is_nan from metrics where run_uuid = ? "
+                "order by key, step, timestamp",
+                (run_uuid,),
+            ).fetchall()
             if not rows:
                 continue
             notes: list[Note] = []
@@ -237,14 +264,30 @@ def read_sqlite(data: bytes, path: str, run: str | None = None) -> list[History]
                 if bad:
                     notes.append(note("warn.nonfinite", metric=k, count=bad, total=int(v.size)))
             series, axis = _to_series(arrays, notes)
-            info = {"run_id": run_uuid, "run_name": name or run_uuid[:8],
-                    "status": str(status), "experiment_id": str(experiment)}
+            info = {
+                "run_id": run_uuid,
+                "run_name": name or run_uuid[:8],
+                "status": str(status),
+                "experiment_id": str(experiment),
+            }
             if "params" in tables:
-                info |= {f"params.{k}": str(v)[:500] for k, v in con.execute(
-                    "select key, value from params where run_uuid = ?", (run_uuid,))}
-            runs.append(History(f"{Path(path).stem}-{name or 'run'}-{run_uuid[:8]}", Path(path),
-                                series, "mlflow-sqlite", info, tuple(dict.fromkeys(notes)),
-                                axis))  # type: ignore[arg-type]
+                info |= {
+                    f"params.{k}": str(v)[:500]
+                    for k, v in con.execute(
+                        "select key, value from params where run_uuid = ?", (run_uuid,)
+                    )
+                }
+            runs.append(
+                History(
+                    f"{Path(path).stem}-{name or 'run'}-{run_uuid[:8]}",
+                    Path(path),
+                    series,
+                    "mlflow-sqlite",
+                    info,
+                    tuple(dict.fromkeys(notes)),
+                    axis,
+                )
+            )
             ids.append(run_uuid)
     except sqlite3.DatabaseError as exc:
         raise HistoryError(f"cannot read the MLflow store: {exc}", path=path) from exc

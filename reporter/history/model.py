@@ -59,8 +59,9 @@ class Note:
         return hash((self.key, tuple(sorted((k, repr(v)) for k, v in self.params.items()))))
 
     def __str__(self) -> str:
-        return self.key + (" " + ", ".join(f"{k}={v!r}" for k, v in self.params.items())
-                           if self.params else "")
+        return self.key + (
+            " " + ", ".join(f"{k}={v!r}" for k, v in self.params.items()) if self.params else ""
+        )
 
 
 def note(message_key: str, /, **params: Any) -> Note:

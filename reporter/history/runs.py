@@ -8,8 +8,13 @@ from reporter.errors import HistoryError
 from reporter.history.model import History
 
 
-def select(runs: Sequence[History], run: str | None, path: str, default: str = "all",
-           ids: Sequence[str] | None = None) -> list[History]:
+def select(
+    runs: Sequence[History],
+    run: str | None,
+    path: str,
+    default: str = "all",
+    ids: Sequence[str] | None = None,
+) -> list[History]:
     """Pick runs by ``run``: ``None`` → ``default`` (``all`` or ``last``), ``all``, ``last``,
     a 1-based number, or a run id / name (unique prefix of an id, or an exact name)."""
     if not runs:
@@ -25,12 +30,18 @@ def select(runs: Sequence[History], run: str | None, path: str, default: str = "
             raise HistoryError(f"--run {k}: the file holds {len(runs)} run(s)", path=path)
         return [runs[k - 1]]
     ids = list(ids) if ids is not None else [r.name for r in runs]
-    hits = [r for r, i in zip(runs, ids, strict=True) if i.startswith(choice) or r.name == choice
-            or r.info.get("run_name") == choice]
+    hits = [
+        r
+        for r, i in zip(runs, ids, strict=True)
+        if i.startswith(choice) or r.name == choice or r.info.get("run_name") == choice
+    ]
     if len(hits) == 1:
         return hits
-    listing = "; ".join(f"{i[:8]} {r.info.get('run_name', r.name)}" for r, i in zip(runs, ids, strict=True))
+    listing = "; ".join(
+        f"{i[:8]} {r.info.get('run_name', r.name)}" for r, i in zip(runs, ids, strict=True)
+    )
     if not hits:
         raise HistoryError(f"no run matches {choice!r} (runs: {listing})", path=path)
-    raise HistoryError(f"{choice!r} matches {len(hits)} runs; pass a run id (runs: {listing})",
-                       path=path)
+    raise HistoryError(
+        f"{choice!r} matches {len(hits)} runs; pass a run id (runs: {listing})", path=path
+    )

@@ -30,13 +30,41 @@ from reporter.errors import UnsafeInputError
 __all__ = ["safe_loads"]
 
 _NUMERIC_CODES = {
-    "f2", "f4", "f8", "i1", "i2", "i4", "i8", "u1", "u2", "u4", "u8",
-    "float16", "float32", "float64", "int8", "int16", "int32", "int64",
-    "uint8", "uint16", "uint32", "uint64",
+    "f2",
+    "f4",
+    "f8",
+    "i1",
+    "i2",
+    "i4",
+    "i8",
+    "u1",
+    "u2",
+    "u4",
+    "u8",
+    "float16",
+    "float32",
+    "float64",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
 }
 _FORBIDDEN_OPS = {
-    "PERSID", "BINPERSID", "EXT1", "EXT2", "EXT4", "INST", "OBJ", "NEWOBJ",
-    "NEWOBJ_EX", "NEXT_BUFFER", "READONLY_BUFFER",
+    "PERSID",
+    "BINPERSID",
+    "EXT1",
+    "EXT2",
+    "EXT4",
+    "INST",
+    "OBJ",
+    "NEWOBJ",
+    "NEWOBJ_EX",
+    "NEXT_BUFFER",
+    "READONLY_BUFFER",
 }
 _MEMO_OPS = {"PUT", "BINPUT", "LONG_BINPUT", "GET", "BINGET", "LONG_BINGET"}
 _TEXT_ARGS = {"stringnl", "stringnl_noescape", "stringnl_noescape_pair"}
@@ -146,8 +174,11 @@ class _Array:
 
 def _array_from(raw: object, dtype: object, shape: object) -> np.ndarray[Any, np.dtype[np.float64]]:
     dt = _check_dtype(dtype)
-    if not (isinstance(shape, tuple) and len(shape) <= 1
-            and all(isinstance(n, int) and n >= 0 for n in shape)):
+    if not (
+        isinstance(shape, tuple)
+        and len(shape) <= 1
+        and all(isinstance(n, int) and n >= 0 for n in shape)
+    ):
         raise _refuse("only 1-D numeric arrays are allowed in a history")
     data = _raw(raw)
     count = shape[0] if shape else 1
@@ -221,7 +252,9 @@ def _prescan(data: bytes) -> None:
                 else:
                     arg = op.arg.reader(stream)
             except (ValueError, UnicodeDecodeError) as exc:
-                raise _refuse(f"the pickle is truncated or corrupt at byte {pos} ({op.name})") from exc
+                raise _refuse(
+                    f"the pickle is truncated or corrupt at byte {pos} ({op.name})"
+                ) from exc
         n_ops += 1
         if op.name in _FORBIDDEN_OPS and problem is None:
             problem = _refuse(f"pickle opcode {op.name} is not allowed in a history")
@@ -280,6 +313,7 @@ def _finalize(obj: Any) -> Any:
     Shared references are followed once (memo by identity), so a small file that
     describes a huge tree costs what the file costs, not what the tree would.
     """
+
     def fix(value: Any) -> Any:
         if isinstance(value, _Array):
             if value.values is None:

@@ -17,21 +17,23 @@ _BOMS = (
 
 def decode_text(data: bytes, path: str) -> str:
     """Decode UTF-8 (or UTF-8/16/32 with a BOM); anything else is a :class:`HistoryError`."""
-    for bom, encoding in _BOMS:
+    for bom, bom_encoding in _BOMS:
         if data.startswith(bom):
-            body = data[len(bom):]
+            encoding, body = bom_encoding, data[len(bom) :]
             break
     else:
         encoding, body = "utf-8", data
     try:
         text = body.decode(encoding)
     except UnicodeDecodeError as exc:
-        bad = body[exc.start:exc.start + 1]
+        bad = body[exc.start : exc.start + 1]
         raise HistoryError(
-            f"not {encoding.upper()} text: byte 0x{bad.hex()} at offset {exc.start + len(data) - len(body)}"
-            " (save the file as UTF-8)",
+            f"not {encoding.upper()} text: byte 0x{bad.hex()} at offset "
+            f"{exc.start + len(data) - len(body)} (save the file as UTF-8)",
             path=path,
         ) from exc
     if "\x00" in text:
-        raise HistoryError(f"NUL character at offset {text.index(chr(0))}: not a text file", path=path)
+        raise HistoryError(
+            f"NUL character at offset {text.index(chr(0))}: not a text file", path=path
+        )
     return text

@@ -19,14 +19,18 @@ from reporter.errors import HistoryError
 from reporter.history.model import History, Note, Series, note
 from reporter.history.runs import select
 
-MISSING = ("reading TensorBoard event files needs the tensorboard extra: "
-           "pip install 'reporter[tensorboard]'")
+MISSING = (
+    "reading TensorBoard event files needs the tensorboard extra: "
+    "pip install 'reporter[tensorboard]'"
+)
 
 
 def looks_tfevents(data: bytes, path: str) -> bool:
     """A TFRecord stream: an 8-byte length, a 4-byte CRC, and an Event proto whose first field
     is wall_time (tag 0x09). Event files also carry ``tfevents`` in their name."""
-    return len(data) >= 13 and data[12:13] == b"\x09" and int.from_bytes(data[:8], "little") < 1 << 20
+    return (
+        len(data) >= 13 and data[12:13] == b"\x09" and int.from_bytes(data[:8], "little") < 1 << 20
+    )
 
 
 def _records(data: bytes, path: str) -> Iterator[bytes]:
@@ -39,7 +43,7 @@ def _records(data: bytes, path: str) -> Iterator[bytes]:
         start = pos + 12
         if length > len(data) - start - 4:
             raise HistoryError(f"event file truncated or corrupt at byte {pos}", path=path)
-        yield data[start:start + length]
+        yield data[start : start + length]
         pos = start + length + 4
 
 
@@ -88,8 +92,9 @@ def read_tfevents(data: bytes, path: str, run: str | None = None) -> list[Histor
         try:
             event = event_pb2.Event.FromString(record)
         except Exception as exc:  # protobuf's DecodeError and friends
-            raise HistoryError(f"record {i} is not a TensorBoard event ({type(exc).__name__})",
-                               path=path) from exc
+            raise HistoryError(
+                f"record {i} is not a TensorBoard event ({type(exc).__name__})", path=path
+            ) from exc
         if not event.HasField("summary"):
             continue
         for v in event.summary.value:
@@ -131,5 +136,12 @@ def merge(runs: list[History]) -> History:
             series.setdefault(name, s)
         notes.extend(r.warnings)
     first = runs[0]
-    return History(first.name, first.source.parent.parent if len(runs) > 1 else first.source,
-                   series, "tfevents", {}, tuple(dict.fromkeys(notes)), "step")
+    return History(
+        first.name,
+        first.source.parent.parent if len(runs) > 1 else first.source,
+        series,
+        "tfevents",
+        {},
+        tuple(dict.fromkeys(notes)),
+        "step",
+    )
