@@ -213,3 +213,129 @@ def report(paths: tuple[Path, ...], out: Path, quiet: bool, debug: bool, **kw: A
                 err=True,
             )
     sys.exit(EXIT_FAILED if failed else EXIT_OK)
+
+
+@main.command()
+@click.argument("source", type=click.Path(path_type=Path, file_okay=False))
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("out"),
+    show_default=True,
+    help="Output folder: OUT/<run>/report.pdf, OUT/index.html, OUT/index.pdf.",
+)
+@analysis_options
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    help="Worker processes [default: the number of CPUs].",
+)
+@click.option("--force", is_flag=True, help="Render every source again, changed or not.")
+@click.option(
+    "--item-timeout",
+    type=click.FloatRange(min=0.1),
+    default=600.0,
+    show_default=True,
+    help="Seconds one source may take before its worker is killed.",
+)
+@click.option(
+    "--item-memory",
+    type=click.IntRange(min=64),
+    default=4096,
+    show_default=True,
+    help="Address-space limit of a worker, in MiB.",
+)
+@click.option(
+    "--settle",
+    type=click.FloatRange(min=0),
+    default=2.0,
+    show_default=True,
+    help="Skip files modified less than this many seconds ago (still being written).",
+)
+@click.option(
+    "--executor",
+    type=click.Choice(["local", "dask"]),
+    default="local",
+    show_default=True,
+    help="Run the work here or on a Dask cluster.",
+)
+@click.option("--scheduler", metavar="ADDRESS", help="Dask scheduler address (tcp://host:8786).")
+@click.option("-q", "--quiet", is_flag=True, help="Print errors only (for cron).")
+@click.option("--debug", is_flag=True, help="Show tracebacks for unexpected errors.")
+def batch(
+    source: Path,
+    out: Path,
+    jobs: int | None,
+    force: bool,
+    item_timeout: float,
+    item_memory: int,
+    settle: float,
+    executor: str,
+    scheduler: str | None,
+    quiet: bool,
+    debug: bool,
+    **kw: Any,
+) -> None:
+    """Report every new or changed history under SOURCE into OUT, one run at a time.
+
+    Exit codes: 0 all ok, 1 some sources failed, 2 usage, 73 OUT not writable,
+    75 another run holds OUT's lock, 130/143 interrupted.
+    """
+    _setup_logging(quiet, debug)
+    options = _options(kw)
+    from reporter.batch import run_batch
+
+    printed: set[str] = set()
+    bar = None
+    if not quiet and sys.stderr.isatty():
+        from tqdm import tqdm
+
+        bar = tqdm(unit="history", file=sys.stderr, dynamic_ncols=True)
+
+    def progress(rel: str, result: Any, done: int, total: int) -> None:
+        if bar is not None:
+            bar.total = total
+            bar.update(1)
+            bar.set_postfix_str(clean(rel, 40))
+        if result is not None and result.status != "ok":
+            printed.add(rel)
+            click.echo(f"error: {clean(rel)}: {clean(result.error, 400)}", err=True)
+        elif not quiet and bar is None:
+            click.echo(f"[{done}/{total}] ok {clean(rel)} ({result.seconds:.1f}s)")
+
+    try:
+        result = run_batch(
+            source,
+            out,
+            options,
+            jobs=jobs,
+            force=force,
+            item_timeout=item_timeout,
+            item_memory_mb=item_memory,
+            executor=executor,
+            scheduler=scheduler,
+            settle=settle,
+            progress=progress,
+        )
+    except ReporterError as exc:
+        click.echo(f"error: {exc.one_line()}", err=True)
+        sys.exit(exc.exit_code)
+    finally:
+        if bar is not None:
+            bar.close()
+    for rel, reason in result.failed:
+        if rel not in printed:
+            click.echo(
+                f"error: {clean(rel)}: {clean(reason, 400)} (unchanged since the last run)",
+                err=True,
+            )
+    if not quiet:
+        state = "interrupted" if result.interrupted else "done"
+        click.echo(
+            f"{state}: {result.rendered} rendered, {result.unchanged} unchanged, "
+            f"{len(result.failed)} failed, {len(result.skipped)} skipped "
+            f"in {result.seconds:.1f}s -> {clean(out)}/index.pdf"
+        )
+    sys.exit(result.exit_code)

@@ -7,46 +7,30 @@ from __future__ import annotations
 
 import logging
 import os
-import re
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from reporter import history as history_io
 from reporter.analysis import Analysis, analyze
 from reporter.config import Options
-from reporter.errors import OutputError
 from reporter.export import atomic_write, html_to_pdf
 from reporter.history.model import History
 from reporter.i18n import messages
+from reporter.naming import run_folder, safe_name
 from reporter.plots import draw
 from reporter.render import build_context, render_html
 from reporter.summary import build_summary, dumps
 
+__all__ = [
+    "ReportResult",
+    "build_reports",
+    "render_report",
+    "run_folder",
+    "safe_name",
+    "write_report",
+]
+
 log = logging.getLogger(__name__)
-
-_UNSAFE = re.compile(r"[^\w.\-]+")
-
-
-def safe_name(name: str, limit: int = 100) -> str:
-    """A folder name derived from untrusted text: no separators, no dot-files, bounded."""
-    text = unicodedata.normalize("NFC", name)
-    text = _UNSAFE.sub("_", text).strip("._-") or "run"
-    encoded = text.encode("utf-8")[:limit]
-    return encoded.decode("utf-8", "ignore").rstrip("._-") or "run"
-
-
-def run_folder(out: Path, name: str, taken: set[str]) -> Path:
-    """``out/<safe name>``, made unique (case-insensitively) among ``taken``."""
-    base = safe_name(name)
-    candidate, n = base, 2
-    while candidate.lower() in taken:
-        candidate, n = f"{base}-{n}", n + 1
-    taken.add(candidate.lower())
-    folder = (out / candidate).resolve()
-    if not folder.is_relative_to(out.resolve()):
-        raise OutputError(f"run name {name[:80]!r} would write outside {out}")
-    return folder
 
 
 @dataclass

@@ -225,6 +225,7 @@ def lightning_early_stopping(
     """
     if mode not in ("min", "max"):
         raise ConfigError(f"Lightning EarlyStopping mode must be min or max, got {mode!r}")
+
     def better(a: float, b: float) -> bool:
         return a < b if mode == "min" else a > b
 
@@ -289,6 +290,7 @@ def hf_early_stopping(
     if greater_is_better is None:
         greater_is_better = not metric_for_best_model.endswith("loss")
     mode: Mode = "max" if greater_is_better else "min"
+
     def better(a: float, b: float) -> bool:
         return a > b if greater_is_better else a < b
 

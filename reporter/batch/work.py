@@ -1,0 +1,113 @@
+"""Turn one history source into its reports inside a worker, and say what happened in plain data.
+
+Runs in a worker process (or on a Dask worker): everything it returns is plain
+data that pickles, and every failure becomes a one-line reason instead of an
+exception crossing the process boundary.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reporter.config import Options
+from reporter.errors import ReporterError, clean
+
+
+@dataclass
+class RunOutcome:
+    """One report written: where, and the numbers the index shows."""
+
+    name: str
+    folder: str
+    kind: str
+    monitor: str | None
+    best: float | None
+    stop: float | int | None
+    keep: float | int | None
+    confidence: str
+    pages: int
+    axis: str
+
+
+@dataclass
+class ItemResult:
+    """What became of one source."""
+
+    rel: str
+    status: str  # "ok" | "failed"
+    error: str | None = None
+    runs: list[RunOutcome] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def warm_up() -> None:
+    """Pay the heavy imports once per worker, not once per report."""
+    from reporter import pipeline  # noqa: F401  (matplotlib, WeasyPrint, Jinja2)
+    from reporter.i18n import messages
+    from reporter.plots import style
+
+    style()
+    messages()
+
+
+def process_item(path: str, rel: str, base: str, out: str, options: Options) -> ItemResult:
+    """Report every run of the source at ``path`` into ``out/<base>[~run]``."""
+    from reporter import history as history_io
+    from reporter.analysis import positions, xnum
+    from reporter.naming import safe_name
+    from reporter.pipeline import write_report
+
+    start = time.perf_counter()
+    try:
+        runs = history_io.load(path, options.fmt, options.max_bytes, options.run)
+        outcomes = []
+        for run in runs:
+            folder = base if len(runs) == 1 else f"{base}~{safe_name(run.name, 60)}"
+            result = write_report(run, options, Path(out) / folder)
+            rec = result.analysis.recommendation
+            xs = positions(run, rec.monitor)
+            best = result.analysis.bests.get(rec.monitor) if rec.monitor else None
+            outcomes.append(
+                RunOutcome(
+                    run.name,
+                    folder,
+                    rec.kind,
+                    rec.monitor,
+                    None if best is None or not math.isfinite(best.value) else best.value,
+                    None if rec.stop_index is None else xnum(xs[rec.stop_index]),
+                    None if rec.keep_index is None else xnum(xs[rec.keep_index]),
+                    rec.confidence,
+                    result.pages,
+                    run.axis,
+                )
+            )
+        return ItemResult(rel, "ok", None, outcomes, time.perf_counter() - start)
+    except ReporterError as exc:
+        return ItemResult(rel, "failed", exc.one_line(), [], time.perf_counter() - start)
+    except MemoryError:
+        return ItemResult(
+            rel, "failed", "out of memory (raise --item-memory)", [], time.perf_counter() - start
+        )
+    except OSError as exc:
+        return ItemResult(
+            rel,
+            "failed",
+            clean(f"{exc.strerror or exc} (errno {exc.errno})"),
+            [],
+            time.perf_counter() - start,
+        )
+    except Exception as exc:  # a bug in one item must not stop the batch
+        return ItemResult(
+            rel,
+            "failed",
+            clean(f"internal error: {type(exc).__name__}: {exc}"),
+            [],
+            time.perf_counter() - start,
+        )

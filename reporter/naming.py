@@ -1,0 +1,32 @@
+"""Turn untrusted run, metric and file names into safe, unique output folder names."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from pathlib import Path
+
+from reporter.errors import OutputError
+
+_UNSAFE = re.compile(r"[^\w.\-]+")
+
+
+def safe_name(name: str, limit: int = 100) -> str:
+    """A folder name derived from untrusted text: no separators, no dot-files, bounded."""
+    text = unicodedata.normalize("NFC", name)
+    text = _UNSAFE.sub("_", text).strip("._-") or "run"
+    encoded = text.encode("utf-8")[:limit]
+    return encoded.decode("utf-8", "ignore").rstrip("._-") or "run"
+
+
+def run_folder(out: Path, name: str, taken: set[str]) -> Path:
+    """``out/<safe name>``, made unique (case-insensitively) among ``taken``."""
+    base = safe_name(name)
+    candidate, n = base, 2
+    while candidate.lower() in taken:
+        candidate, n = f"{base}-{n}", n + 1
+    taken.add(candidate.lower())
+    folder = (out / candidate).resolve()
+    if not folder.is_relative_to(out.resolve()):
+        raise OutputError(f"run name {name[:80]!r} would write outside {out}")
+    return folder
