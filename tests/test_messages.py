@@ -15,7 +15,7 @@ SECTIONS = (
     "report|label|section|family|col|dir|es|plot|rec|finding|warn|reason|crit|confidence|doubt|index"
 )
 LITERAL = re.compile(rf"""["']((?:{SECTIONS})\.[a-z_]+)["']""")
-FILE_NAMES = {"report.css", "report.pdf", "report.html", "report.json"}
+FILE_NAMES = {"report.css", "report.pdf", "report.html", "report.json", "index.html", "index.pdf"}
 DYNAMIC = {  # keys built from a prefix and a closed set of values
     "dir.": ["min", "max", "unknown"],
     "family.": ["loss", "per_class", "per_set", "macro", "single", "schedule", "diagnostic"],
