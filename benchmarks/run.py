@@ -6,6 +6,8 @@ Suites:
   report   `reporter report` on the seed-shaped example history vs
            ../shared/bench/floor.py --fmt svg (targets: time and peak RSS <= 1.2x the floor)
   read     parsing the largest ../shared histories vs their whole report (target < 5%)
+  batch    20 histories with --jobs 2 vs --jobs 1 (>= 1.8x); a report in a warm worker vs a
+           cold `reporter report` (<= 0.5x); a no-op rerun over 100 histories (< 1 s)
 
 Each command runs in a fresh process; wall time and the child's peak RSS
 (``wait4``) are recorded; runs of the two sides alternate so machine noise hits
@@ -132,7 +134,46 @@ def suite_read(repeat: int) -> None:
             )
 
 
-SUITES = {"report": suite_report, "read": suite_read}
+def _batch(src: Path, out: Path, jobs: int, *extra: str) -> float:
+    wall, _ = measure([sys.executable, "-m", "reporter", "batch", str(src), "-o", str(out),
+                       "-j", str(jobs), "-q", "--settle", "0", *extra], src.parent)
+    return wall
+
+
+def suite_batch(repeat: int) -> None:
+    """Parallel speed-up, warm-worker cost, and the no-op rerun of a scheduled job."""
+    import json
+    import shutil
+
+    seed = ROOT / "histories" / "0_baseline.pkl"
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        src20 = work / "src20"
+        src20.mkdir()
+        for i in range(20):
+            shutil.copy(seed, src20 / f"run{i:02d}.pkl")
+        one = _batch(src20, work / "out1", 1)
+        two = _batch(src20, work / "out2", 2)
+        print("\n== batch: 20 seed-shaped histories")
+        print(f"  --jobs 1 : {one:6.2f} s")
+        print(f"  --jobs 2 : {two:6.2f} s   speed-up {one / two:.2f}x (target >= 1.8x)")
+        manifest = json.loads((work / "out1" / ".reporter-manifest.json").read_text())
+        warm = statistics.median(e["seconds"] for e in manifest["items"].values())
+        cold = statistics.median(
+            measure([sys.executable, "-m", "reporter", "report", str(seed), "-o",
+                     str(work / "cold"), "-q"], work)[0] for _ in range(repeat))
+        print(f"  per report in a warm worker {warm:5.2f} s vs a cold `reporter report` {cold:5.2f} s:"
+              f" {warm / cold:.2f}x (target <= 0.5x)")
+        src100 = work / "src100"
+        src100.mkdir()
+        for i in range(100):
+            shutil.copy(seed, src100 / f"run{i:03d}.pkl")
+        _batch(src100, work / "out100", 2)
+        noop = statistics.median(_batch(src100, work / "out100", 2) for _ in range(repeat))
+        print(f"  no-op rerun over 100 histories: {noop:5.2f} s (target < 1 s)")
+
+
+SUITES = {"report": suite_report, "read": suite_read, "batch": suite_batch}
 
 
 def main() -> None:
