@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from reporter.errors import HistoryError
-from reporter.history.model import History, Note, Series, note
+from reporter.history.model import History, Note, Series, logged_series, note
 from reporter.history.runs import select
 from reporter.history.text import decode_text
 
@@ -280,14 +280,7 @@ def read_lightning(data: bytes, path: str, run: str | None = None) -> list[Histo
             and not name.endswith("_step")
         )
         x = ep + 1.0 if per_epoch else _fractional_epoch(st, map_steps, map_epochs)
-        if len(np.unique(x)) != len(x):
-            notes.append(note("warn.duplicate_steps", metric=name))
-            keep = np.r_[np.diff(x) != 0, True]
-            x, v = x[keep], v[keep]
-        bad = int(np.count_nonzero(~np.isfinite(v)))
-        if bad:
-            notes.append(note("warn.nonfinite", metric=name, count=bad, total=int(v.size)))
-        series[name] = Series(name, v, x, "epoch")
+        series[name] = logged_series(name, x, v, "epoch", notes)
     if not series:
         raise HistoryError("no metrics found (every metric column is empty)", path=path)
     parent = Path(path).parent.name

@@ -20,7 +20,7 @@ import numpy as np
 
 from reporter.errors import HistoryError
 from reporter.history.keras import load_json
-from reporter.history.model import History, Note, Series, note
+from reporter.history.model import History, Note, Series, logged_series, note
 from reporter.history.runs import select
 
 SUMMARY_KEYS = {
@@ -90,18 +90,8 @@ def read_hf(data: bytes, path: str, run: str | None = None) -> list[History]:
         raise HistoryError("no metrics found (log_history is empty)", path=path)
     series: dict[str, Series] = {}
     for key, pts in points.items():
-        pts.sort(key=lambda p: p[0])
-        x = np.array([p[0] for p in pts])
-        v = np.array([p[1] for p in pts])
-        if len(np.unique(x)) != len(x):
-            notes.append(note("warn.duplicate_steps", metric=key))
-            keep = np.r_[np.diff(x) != 0, True]
-            x, v = x[keep], v[keep]
-        bad = int(np.count_nonzero(~np.isfinite(v)))
-        if bad:
-            notes.append(note("warn.nonfinite", metric=key, count=bad, total=int(v.size)))
-        group = _eval_group(key, points)
-        series[key] = Series(key, v, x, "step", group)
+        series[key] = logged_series(key, [p[0] for p in pts], [p[1] for p in pts], "step", notes,
+                                    _eval_group(key, points))
     for k in STATE_KEYS:
         if obj.get(k) is not None:
             info[k] = str(obj[k])

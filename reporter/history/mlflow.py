@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from reporter.errors import HistoryError, UnsafeInputError
-from reporter.history.model import Axis, History, Note, Series, note
+from reporter.history.model import Axis, History, Note, Series, logged_series
 from reporter.history.runs import select
 
 STATUS = {"1": "RUNNING", "2": "SCHEDULED", "3": "FINISHED", "4": "FAILED", "5": "KILLED"}
@@ -103,8 +103,9 @@ def _read_values(folder: Path, root: Path, kind: str) -> dict[str, str]:
 
 
 def _metric_file(file: Path, name: str) -> tuple[np.ndarray, np.ndarray, list[Note]]:
-    steps, values, notes = [], [], []
-    nan_lines = []
+    steps: list[int] = []
+    values: list[float] = []
+    notes: list[Note] = []
     text = file.read_text("utf-8", errors="strict")
     for lineno, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -131,12 +132,8 @@ def _metric_file(file: Path, name: str) -> tuple[np.ndarray, np.ndarray, list[No
             raise HistoryError(
                 f"{value[:30]!r} is not a number", path=str(file), where=f"line {lineno}"
             ) from None
-        if not math.isfinite(v):
-            nan_lines.append(lineno)
         steps.append(st)
         values.append(v)
-    if nan_lines:
-        notes.append(note("warn.nonfinite", metric=name, count=len(nan_lines), total=len(values)))
     return np.array(steps, dtype=np.float64), np.array(values, dtype=np.float64), notes
 
 
@@ -144,20 +141,12 @@ def _to_series(
     raw: dict[str, tuple[np.ndarray, np.ndarray]], notes: list[Note]
 ) -> tuple[dict[str, Series], Axis]:
     """Series keyed by metric name; duplicates at one step keep the last value logged."""
-    cleaned: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    for name, (st, v) in raw.items():
-        order = np.argsort(st, kind="stable")
-        st, v = st[order], v[order]
-        if len(np.unique(st)) != len(st):
-            notes.append(note("warn.duplicate_steps", metric=name))
-            keep = np.r_[np.diff(st) != 0, True]
-            st, v = st[keep], v[keep]
-        cleaned[name] = (st, v)
-    multi = [st for st, _ in cleaned.values() if len(st) > 1]
-    epochs = bool(multi) and all(st[0] in (0.0, 1.0) and np.all(np.diff(st) == 1) for st in multi)
-    offset = 1.0 if epochs and min(st[0] for st in multi) == 0.0 else 0.0
+    logged = {name: logged_series(name, st, v, "step", notes) for name, (st, v) in raw.items()}
+    multi = [s.x for s in logged.values() if len(s) > 1]
+    epochs = bool(multi) and all(x[0] in (0.0, 1.0) and np.all(np.diff(x) == 1) for x in multi)
+    offset = 1.0 if epochs and min(x[0] for x in multi) == 0.0 else 0.0
     axis: Axis = "epoch" if epochs else "step"
-    series = {name: Series(name, v, st + offset, axis) for name, (st, v) in cleaned.items()}
+    series = {name: Series(name, s.values, s.x + offset, axis) for name, s in logged.items()}
     return series, axis
 
 
@@ -259,10 +248,6 @@ def read_sqlite(data: bytes, path: str, run: str | None = None) -> list[History]
                 st.append(float(step))
                 vs.append(math.nan if is_nan else float(value))
             arrays = {k: (np.array(a), np.array(b)) for k, (a, b) in raw.items()}
-            for k, (_, v) in arrays.items():
-                bad = int(np.count_nonzero(~np.isfinite(v)))
-                if bad:
-                    notes.append(note("warn.nonfinite", metric=k, count=bad, total=int(v.size)))
             series, axis = _to_series(arrays, notes)
             info = {
                 "run_id": run_uuid,

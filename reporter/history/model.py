@@ -42,6 +42,24 @@ class Series:
         return np.isfinite(self.values)
 
 
+def logged_series(name: str, x: npt.ArrayLike, values: npt.ArrayLike, axis: Axis,
+                  notes: list[Note], group: str | None = None) -> Series:
+    """A series from points as logged: sorted by x; where one x was logged more than once the
+    last value wins (a resumed run, a re-logged final value); both fixes are noted."""
+    xs = np.asarray(x, dtype=np.float64).reshape(-1)
+    vs = np.asarray(values, dtype=np.float64).reshape(-1)
+    order = np.argsort(xs, kind="stable")
+    xs, vs = xs[order], vs[order]
+    if xs.size > 1 and np.any(np.diff(xs) == 0):
+        notes.append(note("warn.duplicate_steps", metric=name))
+        keep = np.r_[np.diff(xs) != 0, True]
+        xs, vs = xs[keep], vs[keep]
+    bad = int(np.count_nonzero(~np.isfinite(vs)))
+    if bad:
+        notes.append(note("warn.nonfinite", metric=name, count=bad, total=int(vs.size)))
+    return Series(name, vs, xs, axis, group)
+
+
 def epoch_series(name: str, values: npt.ArrayLike) -> Series:
     """A per-epoch series whose x is 1, 2, ... n (Keras's "Epoch 1/n")."""
     v = np.asarray(values, dtype=np.float64).reshape(-1)

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from reporter.errors import HistoryError
-from reporter.history.model import History, Note, Series, note
+from reporter.history.model import History, Note, Series, logged_series
 from reporter.history.runs import select
 
 MISSING = (
@@ -108,18 +108,8 @@ def read_tfevents(data: bytes, path: str, run: str | None = None) -> list[Histor
     # Keras's TensorBoard callback writes train/ and validation/ folders with the same tags
     prefix = "val_" if src.parent.name.lower() in ("validation", "val", "eval", "valid") else ""
     for tag, pts in raw.items():
-        tag = prefix + tag
-        pts.sort(key=lambda p: p[0])
-        x = np.array([p[0] for p in pts])
-        v = np.array([p[1] for p in pts])
-        if len(np.unique(x)) != len(x):
-            notes.append(note("warn.duplicate_steps", metric=tag))
-            keep = np.r_[np.diff(x) != 0, True]
-            x, v = x[keep], v[keep]
-        bad = int(np.count_nonzero(~np.isfinite(v)))
-        if bad:
-            notes.append(note("warn.nonfinite", metric=tag, count=bad, total=int(v.size)))
-        series[tag] = Series(tag, v, x, "step")
+        name = prefix + tag
+        series[name] = logged_series(name, [p[0] for p in pts], [p[1] for p in pts], "step", notes)
     name = src.parent.name if src.name.startswith("events.out") else src.stem
     if prefix or src.parent.name.lower() == "train":
         name = src.parent.parent.name or name
