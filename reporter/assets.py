@@ -10,6 +10,7 @@ without importing that package (it imports ``distutils``).
 from __future__ import annotations
 
 import importlib.util
+import os
 from functools import cache
 from pathlib import Path
 
@@ -42,6 +43,82 @@ def font_files() -> dict[str, Path]:
     if missing:
         raise RenderError("bundled font files are missing: " + ", ".join(missing))
     return fonts
+
+
+LITE_FAMILY = "ReporterHangul"
+LITE_VERSION = "1"
+
+
+def _lite_codepoints() -> list[int]:
+    """ASCII and Latin, common punctuation and symbols, Greek, the 2,350 Hangul syllables of
+    KS X 1001 (everyday Korean), compatibility jamo, and every character of the catalog."""
+    cps: set[int] = set(range(0x20, 0x250)) | set(range(0x370, 0x400))
+    cps |= set(range(0x2000, 0x2070)) | set(range(0x2190, 0x2200)) | set(range(0x2200, 0x2300))
+    cps |= set(range(0x3130, 0x3190)) | {0x00B7, 0x2022, 0x25CF, 0x25CB, 0x3000, 0x3001, 0x3002}
+    for lead in range(0xB0, 0xC9):
+        for trail in range(0xA1, 0xFF):
+            try:
+                cps.add(ord(bytes([lead, trail]).decode("euc-kr")))
+            except UnicodeDecodeError:
+                pass
+    catalog = templates_dir() / "messages.toml"
+    cps |= {ord(c) for c in catalog.read_text("utf-8")}
+    return sorted(cps)
+
+
+def _cache_dir() -> Path | None:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    folder = Path(base) / "reporter"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+    except OSError:
+        return None
+
+
+@cache
+def lite_font() -> Path:
+    """A subset of NanumGothic (renamed, as the OFL asks of modified fonts) holding what
+    reports almost always show. Subsetting the 17,666-glyph original for every PDF is the
+    slowest step of a report; characters outside the subset fall back to the full font.
+    Built once per machine into the user's cache folder (or a temp folder)."""
+    import hashlib
+    import io
+    import tempfile
+
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    source = font_files()["regular"]
+    catalog = (templates_dir() / "messages.toml").read_bytes()
+    key = hashlib.sha256(
+        f"{LITE_VERSION}:{source.stat().st_size}:{source.stat().st_mtime_ns}".encode() + catalog
+    ).hexdigest()[:16]
+    folder = _cache_dir() or Path(tempfile.mkdtemp(prefix="reporter-font-"))
+    path = folder / f"{LITE_FAMILY}-{key}.ttf"
+    if path.is_file():
+        return path
+    font = TTFont(str(source))
+    options = subset.Options()
+    options.layout_features = ["*"]
+    options.hinting = False
+    options.notdef_outline = True
+    options.name_IDs = [0, 1, 2, 3, 4, 5, 6]
+    options.drop_tables += ["TSI0", "TSI1", "TSI2", "TSI3", "TSI5"]  # VTT hinting sources
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(unicodes=_lite_codepoints())
+    subsetter.subset(font)
+    for record in font["name"].names:
+        if record.nameID in (1, 3, 4, 16):
+            record.string = LITE_FAMILY
+        elif record.nameID == 6:
+            record.string = LITE_FAMILY + "-Regular"
+    buf = io.BytesIO()
+    font.save(buf)
+    tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
+    tmp.write_bytes(buf.getvalue())
+    os.replace(tmp, path)
+    return path
 
 
 def version() -> str:

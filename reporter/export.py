@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reporter.assets import font_files, templates_dir
+from reporter.assets import font_files, lite_font, templates_dir
 from reporter.errors import OutputError, RenderError
 
 log = logging.getLogger(__name__)
@@ -31,10 +31,10 @@ MIME = {".css": "text/css", ".svg": "image/svg+xml", ".ttf": "font/ttf", ".png":
 
 def static_assets() -> dict[str, Path]:
     """The project's own files a report may load, by their ``asset:`` URL."""
-    fonts = font_files()
     return {
         "asset:css/report.css": templates_dir() / "report.css",
-        "asset:font/regular": fonts["regular"],
+        "asset:font/lite": lite_font(),
+        "asset:font/regular": font_files()["regular"],
     }
 
 

@@ -145,6 +145,11 @@ def split_name(name: str) -> tuple[Split, str]:
     return "train", name
 
 
+def _time_suffix(name: str) -> str:
+    low = name.lower()
+    return next((s for s in ("_epoch", "_step") if low.endswith(s) and len(low) > len(s)), "")
+
+
 def _words(base: str) -> list[str]:
     return [w for w in _WORD_SPLIT.split(base.lower()) if w]
 
@@ -247,8 +252,14 @@ def discover(
     groups = dict(groups or {})
     names = list(names)
     by_base: dict[str, dict[Split, str]] = {}
-    for name in names:
+    # Lightning's `train_loss_epoch` pairs with `val_loss`; the per-step twin keeps its own name
+    order = {"": 0, "_epoch": 1, "_step": 2}
+    for name in sorted(names, key=lambda n: order[_time_suffix(n)]):
         split, base = split_name(name)
+        suffix = _time_suffix(base)
+        short = base[: len(base) - len(suffix)] if suffix else base
+        if short and split not in by_base.get(short, {}):
+            base = short
         slots = by_base.setdefault(base, {})
         if split in slots:  # e.g. both "loss" and "train_loss": keep both as separate bases
             by_base.setdefault(name, {})["train"] = name

@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 
 from reporter.analysis import Analysis, positions, xnum
 from reporter.analysis.criteria import TENSORBOARD_WEIGHT
-from reporter.assets import font_files
+from reporter.assets import LITE_FAMILY, font_files, lite_font
 from reporter.i18n import Text
 from reporter.metrics import Family, Metric
 
@@ -46,7 +46,7 @@ def style() -> dict[str, Any]:
     """The full rcParams we draw with: matplotlib's defaults plus ours, nothing from files."""
     from matplotlib import font_manager
 
-    for path in font_files().values():
+    for path in (*font_files().values(), lite_font()):
         font_manager.fontManager.addfont(str(path))
     rc: dict[str, Any] = {
         k: v
@@ -68,7 +68,8 @@ def style() -> dict[str, Any]:
     }
     rc.update(
         {
-            "font.family": ["NanumGothic", "DejaVu Sans"],
+            # the PDF embeds a small subset (see assets.lite_font); NanumGothic covers the rest
+        "font.family": [LITE_FAMILY, "NanumGothic", "DejaVu Sans"],
             "font.size": 8.0,
             "axes.titlesize": 9.0,
             "axes.labelsize": 8.0,

@@ -66,6 +66,14 @@ class PolicyRow:
 
 
 @dataclass(frozen=True)
+class WindowRow:
+    span: str
+    worse: str
+    severity: float
+    metrics: str
+
+
+@dataclass(frozen=True)
 class CriterionRow:
     name: str
     epoch: str
@@ -97,6 +105,7 @@ class ReportContext:
     criteria: list[CriterionRow]
     criteria_summary: Text | None
     criteria_note: Text
+    windows: list[WindowRow]
     sections: list[Section]
 
 
@@ -269,6 +278,16 @@ def build_context(analysis: Analysis, image_urls: Sequence[str], t: Messages) ->
         criteria_summary=summary_text,
         criteria_note=t("crit.note", k=5),
         sections=sections,
+        windows=[
+            WindowRow(
+                str(ex(w.start_index)) if w.start_index == w.end_index
+                else f"{ex(w.start_index)}–{ex(w.end_index)}",
+                f"{w.n_worse}/{w.n_metrics}",
+                w.severity,
+                short(", ".join(w.worst_metrics), 120),
+            )
+            for w in analysis.windows
+        ],
     )
 
 

@@ -87,3 +87,10 @@ def test_unknown_direction_is_reported_and_overridable() -> None:
     assert cat.unknown_direction == () and cat.metric("val_frob").direction == "max"
     cat = discover(["val_loss"], {"val_loss": "max"})
     assert cat.metric("val_loss").direction == "max"
+
+
+def test_epoch_and_step_suffixes_pair_with_validation() -> None:
+    cat = discover(["train_loss_step", "train_loss_epoch", "val_loss", "valid_acc", "acc_epoch"])
+    assert dict(cat.metric("val_loss").series) == {"val": "val_loss", "train": "train_loss_epoch"}
+    assert cat.metric("train_loss_step").base == "loss_step"  # the per-step twin stays visible
+    assert dict(cat.metric("valid_acc").series) == {"val": "valid_acc", "train": "acc_epoch"}

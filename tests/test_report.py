@@ -54,7 +54,7 @@ def test_every_metric_name_is_in_the_pdf(baseline_report: Rendered) -> None:
 def test_only_the_bundled_hangul_font_is_used_and_embedded(baseline_report: Rendered) -> None:
     from fontTools.ttLib import TTFont
 
-    from reporter.assets import font_files
+    from reporter.assets import font_files, lite_font
 
     reader = PdfReader(str(baseline_report.pdf))
     fonts = {}
@@ -63,10 +63,12 @@ def test_only_the_bundled_hangul_font_is_used_and_embedded(baseline_report: Rend
             font = font.get_object()
             descendant = font["/DescendantFonts"][0].get_object()
             fonts[font["/BaseFont"]] = descendant["/FontDescriptor"].get_object()
-    assert fonts and all(name.endswith("+NanumGothic") for name in fonts)
+    # the bundled NanumGothic, as its everyday subset (ReporterHangul) and in full
+    assert fonts and all(name.endswith(("+ReporterHangul", "+NanumGothic")) for name in fonts)
     assert all("/FontFile2" in d for d in fonts.values())  # embedded, not referenced
     # every character the PDF shows has a glyph in that font (no tofu boxes)
-    cmap = TTFont(str(font_files()["regular"])).getBestCmap()
+    cmap = TTFont(str(lite_font())).getBestCmap()
+    assert set(cmap) <= set(TTFont(str(font_files()["regular"])).getBestCmap())
     shown = {c for c in baseline_report.text if not c.isspace()}
     assert sorted(c for c in shown if ord(c) not in cmap) == []
     assert re.search(r"[\uac00-\ud7a3]", baseline_report.text)
@@ -152,6 +154,7 @@ HOSTILE = {
     "val_$\\frac{$": [0.3, 0.2, 0.1],
     "{{ 7*7 }}": [1.0, 2.0, 3.0],
     "<style>@import url(http://169.254.169.254/x)</style>": [0.5, 0.4, 0.6],
+    "똠방각하_정확도": [0.2, 0.3, 0.4],  # 똠 is outside KS X 1001: drawn from the full font
 }
 
 
@@ -192,6 +195,9 @@ def test_hostile_names_show_literally_and_fetch_nothing(
     flat = squash("\n".join(p.extract_text() for p in reader.pages))
     for name in HOSTILE:
         assert squash(name)[:30] in flat, name
+    fonts = {f.get_object()["/BaseFont"] for page in reader.pages
+             for f in page["/Resources"].get("/Font", {}).values()}
+    assert any(f.endswith("+NanumGothic") for f in fonts), fonts  # the fallback was used
 
 
 def test_a_refused_fetch_stops_the_render() -> None:
