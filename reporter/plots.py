@@ -17,6 +17,7 @@ from typing import Any
 import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from reporter.analysis import Analysis, positions, xnum
 from reporter.analysis.criteria import TENSORBOARD_WEIGHT
@@ -290,6 +291,10 @@ def build_figure(analysis: Analysis, family: Family, lang: str, t: Label) -> Fig
     else:
         _xlabel(ax, analysis, lang, t)
     _maybe_log_scale(ax, analysis, family)
+    # few tick labels: each is a text run the PDF engine lays out again in every report
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=6, integer=analysis.history.axis == "epoch"))
+    if ax.get_yscale() == "linear":
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=5))
     xs = [analysis.history[n].x for n in family.series_names]
     xs = [x for x in xs if x.size]
     if xs:
