@@ -15,6 +15,8 @@ import os
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from functools import cache
+from typing import Any
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -94,13 +96,23 @@ def html_to_pdf(html: str, figures: Mapping[str, bytes]) -> PdfResult:
 
     with _captured_logs() as logs:
         try:
-            document = HTML(string=html, url_fetcher=AssetFetcher()).render()
+            document = HTML(string=html, url_fetcher=AssetFetcher()).render(
+                font_config=_font_config())
             data = document.write_pdf()
         except FatalURLFetchingError as exc:
             raise RenderError(str(exc)) from None
     assert isinstance(data, bytes)
     check_pdf(data, len(document.pages))
     return PdfResult(data, len(document.pages), logs.messages, fetched)
+
+
+@cache
+def _font_config() -> Any:
+    """One WeasyPrint font configuration per process: the bundled fonts are registered with
+    fontconfig once, not again for every report a warm batch worker writes."""
+    from weasyprint.text.fonts import FontConfiguration
+
+    return FontConfiguration()
 
 
 def check_pdf(data: bytes, pages: int) -> None:
