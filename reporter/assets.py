@@ -9,6 +9,7 @@ without importing that package (it imports ``distutils``).
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 from functools import cache
@@ -46,7 +47,7 @@ def font_files() -> dict[str, Path]:
 
 
 LITE_FAMILY = "ReporterHangul"
-LITE_VERSION = "1"
+LITE_VERSION = "2"
 
 
 def _lite_codepoints() -> list[int]:
@@ -54,13 +55,11 @@ def _lite_codepoints() -> list[int]:
     KS X 1001 (everyday Korean), compatibility jamo, and every character of the catalog."""
     cps: set[int] = set(range(0x20, 0x250)) | set(range(0x370, 0x400))
     cps |= set(range(0x2000, 0x2070)) | set(range(0x2190, 0x2200)) | set(range(0x2200, 0x2300))
-    cps |= set(range(0x3130, 0x3190)) | {0x00B7, 0x2022, 0x25CF, 0x25CB, 0x3000, 0x3001, 0x3002}
+    cps |= set(range(0x3130, 0x3190)) | set(range(0x25A0, 0x2600)) | {0x3000, 0x3001, 0x3002}
     for lead in range(0xB0, 0xC9):
         for trail in range(0xA1, 0xFF):
-            try:
+            with contextlib.suppress(UnicodeDecodeError):
                 cps.add(ord(bytes([lead, trail]).decode("euc-kr")))
-            except UnicodeDecodeError:
-                pass
     catalog = templates_dir() / "messages.toml"
     cps |= {ord(c) for c in catalog.read_text("utf-8")}
     return sorted(cps)

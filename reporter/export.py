@@ -15,10 +15,10 @@ import os
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from functools import cache
-from typing import Any
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 from reporter.assets import font_files, lite_font, templates_dir
 from reporter.errors import OutputError, RenderError

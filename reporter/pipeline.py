@@ -9,10 +9,12 @@ import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from reporter import history as history_io
 from reporter.analysis import Analysis, analyze
 from reporter.config import Options
+from reporter.errors import ConfigError
 from reporter.export import atomic_write, html_to_pdf
 from reporter.history.model import History
 from reporter.i18n import messages
@@ -83,3 +85,36 @@ def build_reports(
     taken = set() if taken is None else taken
     runs = history_io.load(path, options.fmt, options.max_bytes, options.run)
     return [write_report(run, options, run_folder(out, run.name, taken)) for run in runs]
+
+
+def write_comparison(paths: list[str | os.PathLike[str]], options: Options, out: Path,
+                     series: bool = False, name: str | None = None) -> tuple[Path, Any]:
+    """Compare the runs in ``paths`` → ``out/<name>/comparison.pdf`` + ``comparison.json``."""
+    import json
+
+    from reporter.compare import compare
+    from reporter.plots import draw_comparison
+    from reporter.render import build_compare_context, render_compare_html
+    from reporter.summary import comparison_summary
+
+    t = messages()
+    runs = [run for p in paths for run in history_io.load(p, options.fmt, options.max_bytes,
+                                                          options.run)]
+    if len(runs) < 2:
+        raise ConfigError("compare needs at least two runs")
+    analyses = [analyze(r, options) for r in runs]
+    comparison = compare(analyses, "series" if series else "first")
+    plots = draw_comparison(comparison, options.lang, t)
+    urls = [f"asset:fig/{i}.svg" for i in range(len(plots))]
+    title = name or " vs ".join(r.name for r in runs)
+    context = build_compare_context(comparison, title,
+                                    [(f, u) for (f, _), u in zip(plots, urls, strict=True)], t)
+    html = render_compare_html(context, options.lang)
+    pdf = html_to_pdf(html, {u: svg for (_, svg), u in zip(plots, urls, strict=True)})
+    folder = run_folder(out, name or "comparison-" + "-vs-".join(r.name for r in runs)[:80],
+                        set())
+    body = json.dumps(comparison_summary(comparison, t), ensure_ascii=False, indent=2,
+                      allow_nan=False) + "\n"
+    atomic_write(folder / "comparison.pdf", pdf.data)
+    atomic_write(folder / "comparison.json", body.encode())
+    return folder, comparison

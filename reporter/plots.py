@@ -362,3 +362,74 @@ def draw(analysis: Analysis, lang: str, t: Label) -> list[Plot]:
             plots.append(Plot(family, render_svg(fig)))
             fig.clear()
     return plots
+
+
+RUN_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
+               "#7f7f7f", "#bcbd22", "#17becf")
+
+
+def run_colour(index: int) -> str:
+    return RUN_COLOURS[index % len(RUN_COLOURS)]
+
+
+def comparison_families(comparison: Any) -> list[tuple[Family, list[str]]]:
+    """The first run's families, each with the series every run logs (validation first)."""
+    shared = {r.name for r in comparison.rows}
+    out = []
+    for family in comparison.analyses[0].catalog.families:
+        if family.kind not in ("loss", "per_class", "macro", "single"):
+            continue
+        names = [next((n for s, n in m.series.items() if s == "val" and n in shared),
+                      next((n for n in m.series.values() if n in shared), ""))
+                 for m in family.metrics]
+        names = [n for n in names if n]
+        if names:
+            out.append((family, names))
+    return out
+
+
+def build_comparison_figure(comparison: Any, family: Family, names: list[str], lang: str,
+                            t: Label) -> Figure:
+    """Runs overlaid, one colour per run; per-class families get one panel per class."""
+    panels = names if family.kind == "per_class" else [None]
+    cols = min(len(panels), 5)
+    rows = (len(panels) + cols - 1) // cols
+    fig = Figure(figsize=(7.4, 2.4 * rows + 0.5))
+    axes = fig.subplots(rows, cols, squeeze=False)
+    for k, panel in enumerate(panels):
+        ax = axes[k // cols][k % cols]
+        for i, analysis in enumerate(comparison.analyses):
+            for j, name in enumerate([panel] if panel else names):
+                s = analysis.history[name]
+                ax.plot(s.x, s.values, color=run_colour(i), lw=1.3,
+                        ls=("-", "--", ":", "-.")[j % 4],
+                        label=f"{comparison.names[i]}" + (f" · {name}" if len(names) > 1
+                                                          and not panel else ""),
+                        gid=f"run:{i}:{name}")
+        if panel:
+            metric = comparison.analyses[0].catalog.metric(panel)
+            ax.set_title(metric.label or _label(t("plot.class", index=metric.class_index or 0),
+                                                lang), fontsize=7.5)
+        ax.set_xlabel(_label(t(f"plot.{comparison.analyses[0].history.axis}"), lang), fontsize=7)
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=5))
+        ax.tick_params(labelsize=6.5)
+    for k in range(len(panels), rows * cols):
+        axes[k // cols][k % cols].set_visible(False)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, [_fit(lab) for lab in labels], loc="lower center", ncol=min(4, len(labels)),
+               frameon=False, fontsize=7)
+    legend_rows = (len(labels) + 3) // 4
+    fig.subplots_adjust(left=0.08, right=0.98, top=0.92 if family.kind == "per_class" else 0.95,
+                        bottom=0.16 + 0.06 * legend_rows, wspace=0.35, hspace=0.6)
+    return fig
+
+
+def draw_comparison(comparison: Any, lang: str, t: Label) -> list[tuple[Family, bytes]]:
+    out = []
+    with matplotlib.rc_context(style()):  # type: ignore[arg-type]
+        for family, names in comparison_families(comparison):
+            fig = build_comparison_figure(comparison, family, names, lang, t)
+            out.append((family, render_svg(fig)))
+            fig.clear()
+    return out

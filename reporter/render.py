@@ -336,3 +336,65 @@ def environment(folder: Path | None = None) -> jinja2.Environment:
 def render_html(context: ReportContext, lang: str, template: str = "report.html.j2") -> str:
     env = environment()
     return env.get_template(template).render(r=context, lang=lang, t=messages())
+
+
+@dataclass(frozen=True)
+class RunLine:
+    name: str
+    source: str
+    length: Text
+    monitor: str | None
+    keep: str
+    colour: str
+
+
+@dataclass(frozen=True)
+class CompareRow:
+    name: str
+    direction: Text
+    cells: list[Any]
+    winner: str | None
+
+
+@dataclass(frozen=True)
+class Figure:
+    key: str
+    title: Text
+    image: str
+
+
+@dataclass(frozen=True)
+class CompareContext:
+    name: str
+    runs: list[RunLine]
+    reference_note: Text
+    findings: list[Text]
+    rows: list[CompareRow]
+    figures: list[Figure]
+
+
+def build_compare_context(comparison: Any, name: str, images: list[tuple[Family, str]],
+                          t: Messages) -> CompareContext:
+    from reporter.plots import run_colour
+
+    axis = comparison.analyses[0].history.axis
+    runs = []
+    for i, a in enumerate(comparison.analyses):
+        xs = positions(a.history, a.recommendation.monitor)
+        keep = a.recommendation.keep_index
+        runs.append(RunLine(short(a.history.name, 80), short(str(a.history.source), 120),
+                            _length(a.history, xs, t), a.recommendation.monitor,
+                            "—" if keep is None else str(xnum(xs[keep])), run_colour(i)))
+    note = (t("cmp.reference_first", name=short(comparison.names[0], 80))
+            if comparison.reference == "first" else t("cmp.reference_series"))
+    rows = [CompareRow(short(r.name, 80), t(f"dir.{r.mode}"), list(r.cells),
+                       None if r.winner is None else short(comparison.names[r.winner], 60))
+            for r in comparison.rows]
+    return CompareContext(short(name, 200), runs, note,
+                          [finding_text(f, t, axis) for f in comparison.findings], rows,
+                          [Figure(f.key, family_title(f, t), url) for f, url in images])
+
+
+def render_compare_html(context: CompareContext, lang: str) -> str:
+    env = environment()
+    return env.get_template("compare.html.j2").render(c=context, lang=lang, t=messages())
