@@ -162,7 +162,9 @@ def pair_findings(a: Analysis, b: Analysis, rows: Any, axes_differ: bool) -> lis
         exceptions = _windows(mask, common)
         key = "cmp.leads_except" if exceptions else "cmp.leads"
         out.append(Finding("leads", key, dict(base, leader=leader, other=other, lead=lead, n=n,
-                                              windows=", ".join(exceptions[:3]))))
+                                              windows=", ".join(exceptions[:3]),
+                                              best_a=a.bests[head.name].value,
+                                              best_b=b.bests[head.name].value)))
     if len(va) != len(vb):
         out.append(Finding("lengths_differ", "cmp.lengths_differ",
                            dict(base, la=len(va), lb=len(vb), common=int(common.size))))

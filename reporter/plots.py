@@ -401,7 +401,11 @@ def build_comparison_figure(comparison: Any, family: Family, names: list[str], l
         for i, analysis in enumerate(comparison.analyses):
             for j, name in enumerate([panel] if panel else names):
                 s = analysis.history[name]
-                ax.plot(s.x, s.values, color=run_colour(i), lw=1.3,
+                x = s.x
+                if comparison.axes_differ and x.size > 1 and x[-1] > x[0]:
+                    # epochs and steps cannot share an axis: each run on its own 0-100 % scale
+                    x = 100.0 * (x - x[0]) / (x[-1] - x[0])
+                ax.plot(x, s.values, color=run_colour(i), lw=1.3,
                         ls=("-", "--", ":", "-.")[j % 4],
                         label=f"{comparison.names[i]}" + (f" · {name}" if len(names) > 1
                                                           and not panel else ""),
@@ -410,7 +414,9 @@ def build_comparison_figure(comparison: Any, family: Family, names: list[str], l
             metric = comparison.analyses[0].catalog.metric(panel)
             ax.set_title(metric.label or _label(t("plot.class", index=metric.class_index or 0),
                                                 lang), fontsize=7.5)
-        ax.set_xlabel(_label(t(f"plot.{comparison.analyses[0].history.axis}"), lang), fontsize=7)
+        xkey = "cmp.progress" if comparison.axes_differ else \
+            f"plot.{comparison.analyses[0].history.axis}"
+        ax.set_xlabel(_label(t(xkey), lang), fontsize=7)
         ax.xaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
         ax.yaxis.set_major_locator(MaxNLocator(nbins=5))
         ax.tick_params(labelsize=6.5)

@@ -344,6 +344,7 @@ class RunLine:
     source: str
     length: Text
     monitor: str | None
+    stop: str
     keep: str
     colour: str
 
@@ -381,9 +382,10 @@ def build_compare_context(comparison: Any, name: str, images: list[tuple[Family,
     runs = []
     for i, a in enumerate(comparison.analyses):
         xs = positions(a.history, a.recommendation.monitor)
-        keep = a.recommendation.keep_index
+        keep, stop = a.recommendation.keep_index, a.recommendation.stop_index
         runs.append(RunLine(short(a.history.name, 80), short(str(a.history.source), 120),
                             _length(a.history, xs, t), a.recommendation.monitor,
+                            "—" if stop is None else str(xnum(xs[stop])),
                             "—" if keep is None else str(xnum(xs[keep])), run_colour(i)))
     note = (t("cmp.reference_first", name=short(comparison.names[0], 80))
             if comparison.reference == "first" else t("cmp.reference_series"))
