@@ -18,70 +18,53 @@ class Row:
     source: str
     status: str
     status_text: Text
-    error: str | None
-    link: str | None
-    monitor: str | None
-    best: float | None
-    stop: Any
-    keep: Any
-    confidence: Text | None
+    error: str | None = None
+    link: str | None = None
+    monitor: str | None = None
+    best: float | None = None
+    stop: Any = None
+    keep: Any = None
+    confidence: Text | None = None
 
 
 def rows_from(entries: dict[str, dict[str, Any]], skipped: list[str]) -> list[Row]:
     t = messages()
     rows: list[Row] = []
     for rel, entry in sorted(entries.items()):
-        if entry.get("status") == "ok":
-            for run in entry.get("runs", []):
-                rows.append(
-                    Row(
-                        short(run["folder"], 80),
-                        short(rel, 120),
-                        "ok",
-                        t("index.ok"),
-                        None,
-                        f"{run['folder']}/report.pdf",
-                        run.get("monitor"),
-                        run.get("best"),
-                        run.get("stop"),
-                        run.get("keep"),
-                        t(f"confidence.{run.get('confidence', 'high')}")
-                        if run.get("monitor")
-                        else None,
-                    )
-                )
-        else:
+        name, source = short(Path(rel).name, 80), short(rel, 120)
+        if entry.get("status") != "ok":
             rows.append(
                 Row(
-                    short(Path(rel).name, 80),
-                    short(rel, 120),
+                    name,
+                    source,
                     "failed",
                     t("index.failed"),
-                    short(entry.get("error") or "", 200),
-                    None,
-                    None,
-                    None,
-                    None,
-                    None,
-                    None,
+                    error=short(entry.get("error") or "", 200),
                 )
             )
-    for rel in skipped:
-        rows.append(
-            Row(
-                short(Path(rel).name, 80),
-                short(rel, 120),
-                "skipped",
-                t("index.skipped"),
-                None,
-                None,
-                None,
-                None,
-                None,
-                None,
-                None,
+            continue
+        for run in entry.get("runs", []):
+            monitored = run.get("monitor")
+            rows.append(
+                Row(
+                    short(run["folder"], 80),
+                    source,
+                    "ok",
+                    t("index.ok"),
+                    link=f"{run['folder']}/report.pdf",
+                    monitor=monitored,
+                    best=run.get("best"),
+                    stop=run.get("stop"),
+                    keep=run.get("keep"),
+                    confidence=t(f"confidence.{run.get('confidence', 'high')}")
+                    if monitored
+                    else None,
+                )
             )
-        )
+    rows.extend(
+        Row(short(Path(rel).name, 80), short(rel, 120), "skipped", t("index.skipped"))
+        for rel in skipped
+    )
     return rows
 
 
