@@ -343,15 +343,25 @@ def batch(
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("-o", "--out", type=click.Path(path_type=Path), default=Path("out"),
-              show_default=True, help="Output folder; the comparison goes to OUT/<name>/.")
-@click.option("--series", is_flag=True,
-              help="Compare each run with the one before it (experiments 0 -> 1 -> 2 ...).")
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("out"),
+    show_default=True,
+    help="Output folder; the comparison goes to OUT/<name>/.",
+)
+@click.option(
+    "--series",
+    is_flag=True,
+    help="Compare each run with the one before it (experiments 0 -> 1 -> 2 ...).",
+)
 @click.option("--name", help="Name of the comparison folder.")
 @analysis_options
 @click.option("--debug", is_flag=True, help="Show tracebacks for unexpected errors.")
-def compare(paths: tuple[Path, ...], out: Path, series: bool, name: str | None, debug: bool,
-            **kw: Any) -> None:
+def compare(
+    paths: tuple[Path, ...], out: Path, series: bool, name: str | None, debug: bool, **kw: Any
+) -> None:
     """Compare two or more runs: one bilingual PDF and comparison.json."""
     _setup_logging(False, debug)
     options = _options(kw)

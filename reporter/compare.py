@@ -79,8 +79,14 @@ def compare(analyses: list[Analysis], reference: str = "first") -> Comparison:
         for i, a in enumerate(analyses):
             b = a.bests[name]
             ref = analyses[0 if reference == "first" else max(i - 1, 0)].bests[name]
-            cells.append(Cell(b.value, xnum(b.epoch), _final(a.history[name].values),
-                              None if i == 0 else b.value - ref.value))
+            cells.append(
+                Cell(
+                    b.value,
+                    xnum(b.epoch),
+                    _final(a.history[name].values),
+                    None if i == 0 else b.value - ref.value,
+                )
+            )
         values = [float(c.best) if c.best is not None else float("nan") for c in cells]
         sign = 1.0 if mode == "min" else -1.0
         order = sorted(range(len(values)), key=lambda k: sign * values[k])
@@ -90,17 +96,27 @@ def compare(analyses: list[Analysis], reference: str = "first") -> Comparison:
         rows.append(MetricRow(name, mode, tuple(cells), winner, noise))
     axes_differ = len({a.history.axis for a in analyses}) > 1
     findings: list[Finding] = []
-    pairs = ([(0, i) for i in range(1, len(analyses))] if reference == "first"
-             else [(i - 1, i) for i in range(1, len(analyses))])
+    pairs = (
+        [(0, i) for i in range(1, len(analyses))]
+        if reference == "first"
+        else [(i - 1, i) for i in range(1, len(analyses))]
+    )
     for i, j in pairs:
         findings.extend(pair_findings(analyses[i], analyses[j], rows, axes_differ))
     if only:
-        findings.append(Finding("metrics_missing", "cmp.metrics_missing",
-                                {"count": len(only),
-                                 "names": ", ".join(m for m, _ in only[:8])
-                                 + (" …" if len(only) > 8 else "")}))
-    return Comparison(names, tuple(analyses), reference, tuple(rows), only, tuple(findings),
-                      axes_differ)
+        findings.append(
+            Finding(
+                "metrics_missing",
+                "cmp.metrics_missing",
+                {
+                    "count": len(only),
+                    "names": ", ".join(m for m, _ in only[:8]) + (" …" if len(only) > 8 else ""),
+                },
+            )
+        )
+    return Comparison(
+        names, tuple(analyses), reference, tuple(rows), only, tuple(findings), axes_differ
+    )
 
 
 def headline(rows: tuple[MetricRow, ...] | list[MetricRow]) -> MetricRow | None:
@@ -137,8 +153,9 @@ def pair_findings(a: Analysis, b: Analysis, rows: Any, axes_differ: bool) -> lis
     base = {"a": na, "b": nb, "metric": head.name}
     if axes_differ or va.axis != vb.axis:
         better = _better(b.bests[head.name].value, a.bests[head.name].value, head.mode)
-        out.append(Finding("axes_differ", "cmp.axes_differ",
-                           dict(base, winner=nb if better else na)))
+        out.append(
+            Finding("axes_differ", "cmp.axes_differ", dict(base, winner=nb if better else na))
+        )
         return out
     common, ia, ib = np.intersect1d(va.x, vb.x, return_indices=True)
     if common.size == 0:
@@ -153,21 +170,50 @@ def pair_findings(a: Analysis, b: Analysis, rows: Any, axes_differ: bool) -> lis
     if lead_b == 0 and lead_a == 0:
         out.append(Finding("tie", "cmp.tie", dict(base, n=n, noise=head.noise)))
     elif max(lead_a, lead_b) < n / 2:
-        out.append(Finding("mostly_tied", "cmp.mostly_tied",
-                           dict(base, n=n, lead_a=lead_a, lead_b=lead_b,
-                                ties=n - lead_a - lead_b, noise=head.noise)))
+        out.append(
+            Finding(
+                "mostly_tied",
+                "cmp.mostly_tied",
+                dict(
+                    base,
+                    n=n,
+                    lead_a=lead_a,
+                    lead_b=lead_b,
+                    ties=n - lead_a - lead_b,
+                    noise=head.noise,
+                ),
+            )
+        )
     else:
         leader, other = (nb, na) if lead_b >= lead_a else (na, nb)
         lead, mask = (lead_b, a_better) if lead_b >= lead_a else (lead_a, b_better)
         exceptions = _windows(mask, common)
         key = "cmp.leads_except" if exceptions else "cmp.leads"
-        out.append(Finding("leads", key, dict(base, leader=leader, other=other, lead=lead, n=n,
-                                              windows=", ".join(exceptions[:3]),
-                                              best_a=a.bests[head.name].value,
-                                              best_b=b.bests[head.name].value)))
+        out.append(
+            Finding(
+                "leads",
+                key,
+                dict(
+                    base,
+                    leader=leader,
+                    other=other,
+                    lead=lead,
+                    n=n,
+                    windows=", ".join(exceptions[:3]),
+                    best_a=a.bests[head.name].value,
+                    best_b=b.bests[head.name].value,
+                ),
+            )
+        )
     if len(va) != len(vb):
-        out.append(Finding("lengths_differ", "cmp.lengths_differ",
-                           dict(base, la=len(va), lb=len(vb), common=int(common.size))))
+        out.append(
+            Finding(
+                "lengths_differ",
+                "cmp.lengths_differ",
+                dict(base, la=len(va), lb=len(vb), common=int(common.size)),
+            )
+        )
+
     # convergence: first x where each run is within 5 % of its own total improvement
     def converged(s: Any, mode: str) -> float | None:
         v = s.values
@@ -180,21 +226,38 @@ def pair_findings(a: Analysis, b: Analysis, rows: Any, axes_differ: bool) -> lis
             return None  # a flat curve has nothing to converge to
         hit = np.flatnonzero(f & (np.abs(v - best) <= 0.05 * span))
         return float(s.x[hit[0]]) if hit.size else None
+
     ca, cb = converged(va, head.mode), converged(vb, head.mode)
     if ca is not None and cb is not None and ca != cb:
         fast, slow = (nb, na) if cb < ca else (na, nb)
-        out.append(Finding("converges_faster", "cmp.converges_faster",
-                           dict(base, fast=fast, slow=slow, fast_x=xnum(min(ca, cb)),
-                                slow_x=xnum(max(ca, cb)))))
+        out.append(
+            Finding(
+                "converges_faster",
+                "cmp.converges_faster",
+                dict(
+                    base, fast=fast, slow=slow, fast_x=xnum(min(ca, cb)), slow_x=xnum(max(ca, cb))
+                ),
+            )
+        )
     sa, sb = noise_scale(va.values), noise_scale(vb.values)
     if sa > 0 and sb > 0 and max(sa, sb) > 1.5 * min(sa, sb):
         steady, jumpy = (nb, na) if sb < sa else (na, nb)
-        out.append(Finding("more_stable", "cmp.more_stable",
-                           dict(base, steady=steady, jumpy=jumpy, ratio=max(sa, sb) / min(sa, sb))))
+        out.append(
+            Finding(
+                "more_stable",
+                "cmp.more_stable",
+                dict(base, steady=steady, jumpy=jumpy, ratio=max(sa, sb) / min(sa, sb)),
+            )
+        )
     oa, ob = a.overfitting, b.overfitting
     if (oa is None) != (ob is None) or (oa and ob and oa.onset_index != ob.onset_index):
         xa = xnum(a.history[a.recommendation.monitor].x[oa.onset_index]) if oa else None  # type: ignore[index]
         xb = xnum(b.history[b.recommendation.monitor].x[ob.onset_index]) if ob else None  # type: ignore[index]
-        out.append(Finding("overfitting", "cmp.overfitting",
-                           dict(base, xa="—" if xa is None else xa, xb="—" if xb is None else xb)))
+        out.append(
+            Finding(
+                "overfitting",
+                "cmp.overfitting",
+                dict(base, xa="—" if xa is None else xa, xb="—" if xb is None else xb),
+            )
+        )
     return out

@@ -97,7 +97,8 @@ def html_to_pdf(html: str, figures: Mapping[str, bytes]) -> PdfResult:
     with _captured_logs() as logs:
         try:
             document = HTML(string=html, url_fetcher=AssetFetcher()).render(
-                font_config=_font_config())
+                font_config=_font_config()
+            )
             data = document.write_pdf()
         except FatalURLFetchingError as exc:
             raise RenderError(str(exc)) from None

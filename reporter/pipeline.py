@@ -56,7 +56,7 @@ def render_report(
     analysis = analyze(history, options)
     plots = draw(analysis, options.lang, t)
     urls = [f"asset:fig/{i}.svg" for i in range(len(plots))]
-    context = build_context(analysis, urls, t)
+    context = build_context(analysis, urls, t, [p.thinned for p in plots])
     html = render_html(context, options.lang)
     pdf = html_to_pdf(html, {u: p.svg for u, p in zip(urls, plots, strict=True)})
     summary = dumps(build_summary(analysis, options, t))
@@ -87,8 +87,13 @@ def build_reports(
     return [write_report(run, options, run_folder(out, run.name, taken)) for run in runs]
 
 
-def write_comparison(paths: list[str | os.PathLike[str]], options: Options, out: Path,
-                     series: bool = False, name: str | None = None) -> tuple[Path, Any]:
+def write_comparison(
+    paths: list[str | os.PathLike[str]],
+    options: Options,
+    out: Path,
+    series: bool = False,
+    name: str | None = None,
+) -> tuple[Path, Any]:
     """Compare the runs in ``paths`` → ``out/<name>/comparison.pdf`` + ``comparison.json``."""
     import json
 
@@ -98,8 +103,11 @@ def write_comparison(paths: list[str | os.PathLike[str]], options: Options, out:
     from reporter.summary import comparison_summary
 
     t = messages()
-    runs = [run for p in paths for run in history_io.load(p, options.fmt, options.max_bytes,
-                                                          options.run)]
+    runs = [
+        run
+        for p in paths
+        for run in history_io.load(p, options.fmt, options.max_bytes, options.run)
+    ]
     if len(runs) < 2:
         raise ConfigError("compare needs at least two runs")
     analyses = [analyze(r, options) for r in runs]
@@ -107,14 +115,16 @@ def write_comparison(paths: list[str | os.PathLike[str]], options: Options, out:
     plots = draw_comparison(comparison, options.lang, t)
     urls = [f"asset:fig/{i}.svg" for i in range(len(plots))]
     title = name or " vs ".join(r.name for r in runs)
-    context = build_compare_context(comparison, title,
-                                    [(f, u) for (f, _), u in zip(plots, urls, strict=True)], t)
+    context = build_compare_context(
+        comparison, title, [(f, u) for (f, _), u in zip(plots, urls, strict=True)], t
+    )
     html = render_compare_html(context, options.lang)
     pdf = html_to_pdf(html, {u: svg for (_, svg), u in zip(plots, urls, strict=True)})
-    folder = run_folder(out, name or "comparison-" + "-vs-".join(r.name for r in runs)[:80],
-                        set())
-    body = json.dumps(comparison_summary(comparison, t), ensure_ascii=False, indent=2,
-                      allow_nan=False) + "\n"
+    folder = run_folder(out, name or "comparison-" + "-vs-".join(r.name for r in runs)[:80], set())
+    body = (
+        json.dumps(comparison_summary(comparison, t), ensure_ascii=False, indent=2, allow_nan=False)
+        + "\n"
+    )
     atomic_write(folder / "comparison.pdf", pdf.data)
     atomic_write(folder / "comparison.json", body.encode())
     return folder, comparison

@@ -9,6 +9,7 @@ the axes so they never hide data. A class keeps its colour in every figure.
 from __future__ import annotations
 
 import io
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -70,7 +71,7 @@ def style() -> dict[str, Any]:
     rc.update(
         {
             # the PDF embeds a small subset (see assets.lite_font); NanumGothic covers the rest
-        "font.family": [LITE_FAMILY, "NanumGothic", "DejaVu Sans"],
+            "font.family": [LITE_FAMILY, "NanumGothic", "DejaVu Sans"],
             "font.size": 8.0,
             "axes.titlesize": 9.0,
             "axes.labelsize": 8.0,
@@ -99,10 +100,45 @@ def class_colour(index: int) -> str:
 
 @dataclass(frozen=True)
 class Plot:
-    """A drawn figure: the family it shows and its SVG bytes."""
+    """A drawn figure: the family it shows, its SVG bytes, and the series drawn thinned
+    (name, points drawn, points logged)."""
 
     family: Family
     svg: bytes
+    thinned: tuple[tuple[str, int, int], ...] = ()
+
+
+MAX_POINTS = 1200  # per line: about two points per pixel column of a 7.4-inch figure
+
+
+def thin(x: Any, y: Any, keep: tuple[int, ...] = (), max_points: int = MAX_POINTS) -> Any:
+    """Indices of a long series to draw: the min and the max of every x bucket (so the shape and
+    every extreme survive), plus the first, the last, the global extremes and ``keep``.
+    Gaps (NaN) stay gaps. The analysis always uses the full series."""
+    n = int(np.asarray(y).shape[0])
+    if n <= max_points:
+        return np.arange(n)
+    yv = np.asarray(y, dtype=np.float64)
+    finite = np.isfinite(yv)
+    buckets = max(1, max_points // 2)
+    edges = np.linspace(0, n, buckets + 1).astype(int)
+    chosen: list[int] = [0, n - 1, *keep]
+    if finite.any():
+        masked_lo = np.where(finite, yv, np.inf)
+        masked_hi = np.where(finite, yv, -np.inf)
+        chosen += [int(np.argmin(masked_lo)), int(np.argmax(masked_hi))]
+    for a, b in itertools.pairwise(edges.tolist()):
+        if b <= a:
+            continue
+        seg = finite[a:b]
+        if not seg.any():
+            chosen.append(a)  # keep the gap visible
+            continue
+        chosen.append(a + int(np.argmin(np.where(seg, yv[a:b], np.inf))))
+        chosen.append(a + int(np.argmax(np.where(seg, yv[a:b], -np.inf))))
+        if not seg.all():
+            chosen.append(a + int(np.flatnonzero(~seg)[0]))
+    return np.unique(np.clip(np.array(chosen, dtype=int), 0, n - 1))
 
 
 Label = Callable[..., Text]
@@ -115,7 +151,14 @@ def _label(text: Text, lang: str) -> str:
 SPLIT_STYLE = {"val": ("-", 1.6, 1.0), "train": ("--", 1.1, 0.7), "test": (":", 1.2, 0.9)}
 
 
-def _draw_metric(ax: Any, analysis: Analysis, metric: Metric, colour: str, label: str) -> list[str]:
+def _draw_metric(
+    ax: Any,
+    analysis: Analysis,
+    metric: Metric,
+    colour: str,
+    label: str,
+    thinned: list[tuple[str, int, int]] | None = None,
+) -> list[str]:
     """Draw every split of ``metric`` in one colour; return the splits drawn.
 
     Only the first split drawn carries ``label`` in the legend; the line style
@@ -123,15 +166,20 @@ def _draw_metric(ax: Any, analysis: Analysis, metric: Metric, colour: str, label
     """
     history = analysis.history
     drawn: list[str] = []
+    thinned = thinned if thinned is not None else []
     for split in ("val", "train", "test"):
         name = metric.series.get(split)  # type: ignore[call-overload,unused-ignore]
         if name is None:
             continue
         s = history[name]
         ls, lw, alpha = SPLIT_STYLE[split]
+        best = analysis.bests.get(name)
+        idx = thin(s.x, s.values, (best.index,) if best is not None else ())
+        if idx.shape[0] < len(s):
+            thinned.append((name, int(idx.shape[0]), len(s)))
         ax.plot(
-            s.x,
-            s.values,
+            s.x[idx],
+            s.values[idx],
             ls=ls,
             lw=lw,
             alpha=alpha,
@@ -139,12 +187,30 @@ def _draw_metric(ax: Any, analysis: Analysis, metric: Metric, colour: str, label
             label=label if not drawn else "_nolegend_",
             gid=f"series:{name}",
         )
+        if idx.shape[0] < len(s) and name not in analysis.smoothed:
+            # a long, noisy log drawn as a band: its trend on top, smoothed over ~1 % of the run
+            from reporter.analysis.criteria import tensorboard_smooth
+
+            weight = min(0.999, max(TENSORBOARD_WEIGHT, 1.0 - 100.0 / len(s)))
+            trend = tensorboard_smooth(s.values, weight)
+            ax.plot(
+                s.x[idx],
+                trend[idx],
+                ls=ls,
+                lw=1.4,
+                color=colour,
+                alpha=1.0,
+                zorder=4,
+                label="_nolegend_",
+                gid=f"trend:{name}",
+            )
+            ax.lines[-2].set_alpha(0.35)  # the raw band behind it
         smooth = analysis.smoothed.get(name)
         if smooth is not None:
             # TensorBoard style: the smoothed curve behind, the raw curve on top of it
             ax.plot(
-                s.x,
-                smooth,
+                s.x[idx],
+                np.asarray(smooth)[idx],
                 ls="-",
                 lw=3.2,
                 alpha=0.28,
@@ -254,8 +320,15 @@ def _xlabel(ax: Any, analysis: Analysis, lang: str, t: Label) -> None:
             ax.set_gid("has-epoch-axis")
 
 
-def build_figure(analysis: Analysis, family: Family, lang: str, t: Label) -> Figure:
-    """The matplotlib figure for one family (not yet saved)."""
+def build_figure(
+    analysis: Analysis,
+    family: Family,
+    lang: str,
+    t: Label,
+    thinned: list[tuple[str, int, int]] | None = None,
+) -> Figure:
+    """The matplotlib figure for one family (not yet saved); long series are drawn thinned
+    (see :func:`thin`) and listed in ``thinned``."""
     # A fixed layout: constrained layout would draw every figure twice (half the cost).
     fig = Figure(figsize=(7.4, 2.9))
     ax = fig.add_axes((0.085, 0.15, 0.6, 0.8))  # resized to fit the legend by _make_room
@@ -264,14 +337,14 @@ def build_figure(analysis: Analysis, family: Family, lang: str, t: Label) -> Fig
         for m in family.metrics:
             idx = m.class_index or 0
             label = m.label or _label(t("plot.class", index=idx), lang)
-            splits.update(_draw_metric(ax, analysis, m, class_colour(idx), label))
+            splits.update(_draw_metric(ax, analysis, m, class_colour(idx), label, thinned))
         ax.set_ylabel(family.key)
     else:
         for i, m in enumerate(family.metrics):
             label = m.base if len(family.metrics) > 1 else next(iter(m.series.values()))
             if len(family.metrics) == 1 and len(m.series) > 1:
                 label = m.base
-            splits.update(_draw_metric(ax, analysis, m, class_colour(i), label))
+            splits.update(_draw_metric(ax, analysis, m, class_colour(i), label, thinned))
         ax.set_ylabel(family.metrics[0].base if len(family.metrics) == 1 else family.key)
     if any(str(line.get_gid()).startswith("smoothed:") for line in ax.get_lines()):
         from matplotlib.lines import Line2D
@@ -358,14 +431,25 @@ def draw(analysis: Analysis, lang: str, t: Label) -> list[Plot]:
     plots = []
     with matplotlib.rc_context(style()):  # type: ignore[arg-type]
         for family in analysis.catalog.families:
-            fig = build_figure(analysis, family, lang, t)
-            plots.append(Plot(family, render_svg(fig)))
+            thinned: list[tuple[str, int, int]] = []
+            fig = build_figure(analysis, family, lang, t, thinned)
+            plots.append(Plot(family, render_svg(fig), tuple(thinned)))
             fig.clear()
     return plots
 
 
-RUN_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
-               "#7f7f7f", "#bcbd22", "#17becf")
+RUN_COLOURS = (
+    "#1f77b4",
+    "#d62728",
+    "#2ca02c",
+    "#ff7f0e",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+)
 
 
 def run_colour(index: int) -> str:
@@ -379,17 +463,22 @@ def comparison_families(comparison: Any) -> list[tuple[Family, list[str]]]:
     for family in comparison.analyses[0].catalog.families:
         if family.kind not in ("loss", "per_class", "macro", "single"):
             continue
-        names = [next((n for s, n in m.series.items() if s == "val" and n in shared),
-                      next((n for n in m.series.values() if n in shared), ""))
-                 for m in family.metrics]
+        names = [
+            next(
+                (n for s, n in m.series.items() if s == "val" and n in shared),
+                next((n for n in m.series.values() if n in shared), ""),
+            )
+            for m in family.metrics
+        ]
         names = [n for n in names if n]
         if names:
             out.append((family, names))
     return out
 
 
-def build_comparison_figure(comparison: Any, family: Family, names: list[str], lang: str,
-                            t: Label) -> Figure:
+def build_comparison_figure(
+    comparison: Any, family: Family, names: list[str], lang: str, t: Label
+) -> Figure:
     """Runs overlaid, one colour per run; per-class families get one panel per class."""
     panels = names if family.kind == "per_class" else [None]
     cols = min(len(panels), 5)
@@ -405,17 +494,27 @@ def build_comparison_figure(comparison: Any, family: Family, names: list[str], l
                 if comparison.axes_differ and x.size > 1 and x[-1] > x[0]:
                     # epochs and steps cannot share an axis: each run on its own 0-100 % scale
                     x = 100.0 * (x - x[0]) / (x[-1] - x[0])
-                ax.plot(x, s.values, color=run_colour(i), lw=1.3,
-                        ls=("-", "--", ":", "-.")[j % 4],
-                        label=f"{comparison.names[i]}" + (f" · {name}" if len(names) > 1
-                                                          and not panel else ""),
-                        gid=f"run:{i}:{name}")
+                ax.plot(
+                    x,
+                    s.values,
+                    color=run_colour(i),
+                    lw=1.3,
+                    ls=("-", "--", ":", "-.")[j % 4],
+                    label=f"{comparison.names[i]}"
+                    + (f" · {name}" if len(names) > 1 and not panel else ""),
+                    gid=f"run:{i}:{name}",
+                )
         if panel:
             metric = comparison.analyses[0].catalog.metric(panel)
-            ax.set_title(metric.label or _label(t("plot.class", index=metric.class_index or 0),
-                                                lang), fontsize=7.5)
-        xkey = "cmp.progress" if comparison.axes_differ else \
-            f"plot.{comparison.analyses[0].history.axis}"
+            ax.set_title(
+                metric.label or _label(t("plot.class", index=metric.class_index or 0), lang),
+                fontsize=7.5,
+            )
+        xkey = (
+            "cmp.progress"
+            if comparison.axes_differ
+            else f"plot.{comparison.analyses[0].history.axis}"
+        )
         ax.set_xlabel(_label(t(xkey), lang), fontsize=7)
         ax.xaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
         ax.yaxis.set_major_locator(MaxNLocator(nbins=5))
@@ -423,11 +522,23 @@ def build_comparison_figure(comparison: Any, family: Family, names: list[str], l
     for k in range(len(panels), rows * cols):
         axes[k // cols][k % cols].set_visible(False)
     handles, labels = axes[0][0].get_legend_handles_labels()
-    fig.legend(handles, [_fit(lab) for lab in labels], loc="lower center", ncol=min(4, len(labels)),
-               frameon=False, fontsize=7)
+    fig.legend(
+        handles,
+        [_fit(lab) for lab in labels],
+        loc="lower center",
+        ncol=min(4, len(labels)),
+        frameon=False,
+        fontsize=7,
+    )
     legend_rows = (len(labels) + 3) // 4
-    fig.subplots_adjust(left=0.08, right=0.98, top=0.92 if family.kind == "per_class" else 0.95,
-                        bottom=0.16 + 0.06 * legend_rows, wspace=0.35, hspace=0.6)
+    fig.subplots_adjust(
+        left=0.08,
+        right=0.98,
+        top=0.92 if family.kind == "per_class" else 0.95,
+        bottom=0.16 + 0.06 * legend_rows,
+        wspace=0.35,
+        hspace=0.6,
+    )
     return fig
 
 

@@ -54,6 +54,7 @@ class Section:
     findings: list[Text] = field(default_factory=list)
     class_rows: list[ClassRow] = field(default_factory=list)
     sets: bool = False
+    thinned: Text | None = None
 
 
 @dataclass(frozen=True)
@@ -164,7 +165,12 @@ def finding_text(f: Any, t: Messages, axis: str = "epoch") -> Text:
     return sentence(f.key, f.params, t, axis)
 
 
-def build_context(analysis: Analysis, image_urls: Sequence[str], t: Messages) -> ReportContext:
+def build_context(
+    analysis: Analysis,
+    image_urls: Sequence[str],
+    t: Messages,
+    thinned: Sequence[Sequence[tuple[str, int, int]]] | None = None,
+) -> ReportContext:
     """Pre-compute every row and sentence of the report."""
     h = analysis.history
     rec = analysis.recommendation
@@ -175,7 +181,7 @@ def build_context(analysis: Analysis, image_urls: Sequence[str], t: Messages) ->
     family_codes = {"per_class_summary"}
     general = [finding_text(f, t, h.axis) for f in analysis.findings if f.code not in family_codes]
     sections = []
-    for family, url in zip(analysis.catalog.families, image_urls, strict=True):
+    for k, (family, url) in enumerate(zip(analysis.catalog.families, image_urls, strict=True)):
         fam_findings = [
             finding_text(f, t, h.axis)
             for f in analysis.findings
@@ -202,6 +208,7 @@ def build_context(analysis: Analysis, image_urls: Sequence[str], t: Messages) ->
                 fam_findings,
                 class_rows,
                 family.metrics[0].label is not None,
+                _thinned_note(thinned[k] if thinned is not None else (), t),
             )
         )
     xs = positions(h, rec.monitor)
@@ -280,7 +287,8 @@ def build_context(analysis: Analysis, image_urls: Sequence[str], t: Messages) ->
         sections=sections,
         windows=[
             WindowRow(
-                str(ex(w.start_index)) if w.start_index == w.end_index
+                str(ex(w.start_index))
+                if w.start_index == w.end_index
                 else f"{ex(w.start_index)}–{ex(w.end_index)}",
                 f"{w.n_worse}/{w.n_metrics}",
                 w.severity,
@@ -288,6 +296,19 @@ def build_context(analysis: Analysis, image_urls: Sequence[str], t: Messages) ->
             )
             for w in analysis.windows
         ],
+    )
+
+
+def _thinned_note(items: Sequence[tuple[str, int, int]], t: Messages) -> Text | None:
+    if not items:
+        return None
+    shown = sum(i[1] for i in items)
+    total = sum(i[2] for i in items)
+    return t(
+        "report.thinned",
+        shown=f"{shown:,}",
+        total=f"{total:,}",
+        names=short(", ".join(i[0] for i in items), 160),
     )
 
 
@@ -374,8 +395,9 @@ class CompareContext:
     figures: list[Figure]
 
 
-def build_compare_context(comparison: Any, name: str, images: list[tuple[Family, str]],
-                          t: Messages) -> CompareContext:
+def build_compare_context(
+    comparison: Any, name: str, images: list[tuple[Family, str]], t: Messages
+) -> CompareContext:
     from reporter.plots import run_colour
 
     axis = comparison.analyses[0].history.axis
@@ -383,18 +405,39 @@ def build_compare_context(comparison: Any, name: str, images: list[tuple[Family,
     for i, a in enumerate(comparison.analyses):
         xs = positions(a.history, a.recommendation.monitor)
         keep, stop = a.recommendation.keep_index, a.recommendation.stop_index
-        runs.append(RunLine(short(a.history.name, 80), short(str(a.history.source), 120),
-                            _length(a.history, xs, t), a.recommendation.monitor,
-                            "—" if stop is None else str(xnum(xs[stop])),
-                            "—" if keep is None else str(xnum(xs[keep])), run_colour(i)))
-    note = (t("cmp.reference_first", name=short(comparison.names[0], 80))
-            if comparison.reference == "first" else t("cmp.reference_series"))
-    rows = [CompareRow(short(r.name, 80), t(f"dir.{r.mode}"), list(r.cells),
-                       None if r.winner is None else short(comparison.names[r.winner], 60))
-            for r in comparison.rows]
-    return CompareContext(short(name, 200), runs, note,
-                          [finding_text(f, t, axis) for f in comparison.findings], rows,
-                          [Figure(f.key, family_title(f, t), url) for f, url in images])
+        runs.append(
+            RunLine(
+                short(a.history.name, 80),
+                short(str(a.history.source), 120),
+                _length(a.history, xs, t),
+                a.recommendation.monitor,
+                "—" if stop is None else str(xnum(xs[stop])),
+                "—" if keep is None else str(xnum(xs[keep])),
+                run_colour(i),
+            )
+        )
+    note = (
+        t("cmp.reference_first", name=short(comparison.names[0], 80))
+        if comparison.reference == "first"
+        else t("cmp.reference_series")
+    )
+    rows = [
+        CompareRow(
+            short(r.name, 80),
+            t(f"dir.{r.mode}"),
+            list(r.cells),
+            None if r.winner is None else short(comparison.names[r.winner], 60),
+        )
+        for r in comparison.rows
+    ]
+    return CompareContext(
+        short(name, 200),
+        runs,
+        note,
+        [finding_text(f, t, axis) for f in comparison.findings],
+        rows,
+        [Figure(f.key, family_title(f, t), url) for f, url in images],
+    )
 
 
 def render_compare_html(context: CompareContext, lang: str) -> str:

@@ -152,18 +152,36 @@ def comparison_summary(comparison: Any, t: Messages) -> dict[str, Any]:
     return {
         "schema": SCHEMA,
         "tool": {"name": "reporter", "version": version()},
-        "runs": [{"name": a.history.name, "source": str(a.history.source),
-                  "format": a.history.format, "axis": a.history.axis}
-                 for a in comparison.analyses],
+        "runs": [
+            {
+                "name": a.history.name,
+                "source": str(a.history.source),
+                "format": a.history.format,
+                "axis": a.history.axis,
+            }
+            for a in comparison.analyses
+        ],
         "reference": comparison.reference,
         "metrics": {
-            r.name: {"mode": r.mode, "noise": _num(r.noise),
-                     "winner": None if r.winner is None else comparison.names[r.winner],
-                     "runs": [{"run": comparison.names[i], "best": _num(c.best),
-                               "best_x": c.best_x, "final": _num(c.final), "diff": _num(c.diff)}
-                              for i, c in enumerate(r.cells)]}
-            for r in comparison.rows},
+            r.name: {
+                "mode": r.mode,
+                "noise": _num(r.noise),
+                "winner": None if r.winner is None else comparison.names[r.winner],
+                "runs": [
+                    {
+                        "run": comparison.names[i],
+                        "best": _num(c.best),
+                        "best_x": c.best_x,
+                        "final": _num(c.final),
+                        "diff": _num(c.diff),
+                    }
+                    for i, c in enumerate(r.cells)
+                ],
+            }
+            for r in comparison.rows
+        },
         "only_in": {m: list(names) for m, names in comparison.only_in},
-        "findings": [dict(f.as_dict(), text=_text(finding_text(f, t, axis)))
-                     for f in comparison.findings],
+        "findings": [
+            dict(f.as_dict(), text=_text(finding_text(f, t, axis))) for f in comparison.findings
+        ],
     }

@@ -90,8 +90,9 @@ def read_hf(data: bytes, path: str, run: str | None = None) -> list[History]:
         raise HistoryError("no metrics found (log_history is empty)", path=path)
     series: dict[str, Series] = {}
     for key, pts in points.items():
-        series[key] = logged_series(key, [p[0] for p in pts], [p[1] for p in pts], "step", notes,
-                                    _eval_group(key, points))
+        series[key] = logged_series(
+            key, [p[0] for p in pts], [p[1] for p in pts], "step", notes, _eval_group(key, points)
+        )
     for k in STATE_KEYS:
         if obj.get(k) is not None:
             info[k] = str(obj[k])

@@ -42,8 +42,14 @@ class Series:
         return np.isfinite(self.values)
 
 
-def logged_series(name: str, x: npt.ArrayLike, values: npt.ArrayLike, axis: Axis,
-                  notes: list[Note], group: str | None = None) -> Series:
+def logged_series(
+    name: str,
+    x: npt.ArrayLike,
+    values: npt.ArrayLike,
+    axis: Axis,
+    notes: list[Note],
+    group: str | None = None,
+) -> Series:
     """A series from points as logged: sorted by x; where one x was logged more than once the
     last value wins (a resumed run, a re-logged final value); both fixes are noted."""
     xs = np.asarray(x, dtype=np.float64).reshape(-1)

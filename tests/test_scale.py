@@ -1,0 +1,54 @@
+"""Long series: drawn thinned with their shape and every extreme kept; analysis on all points."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from reporter.plots import MAX_POINTS, thin
+
+from .conftest import render_one
+
+
+def test_thin_keeps_extremes_best_point_and_gaps() -> None:
+    rng = np.random.default_rng(0)
+    n = 100_000
+    x = np.arange(n, dtype=float)
+    y = np.cumsum(rng.normal(0, 1, n))
+    y[5_000:5_010] = np.nan
+    best = int(np.nanargmin(y))
+    idx = thin(x, y, (best, 77_777))
+    assert len(idx) <= MAX_POINTS + 10 and np.all(np.diff(idx) > 0)
+    kept = y[idx]
+    assert np.nanmax(kept) == np.nanmax(y) and np.nanmin(kept) == np.nanmin(y)
+    assert best in idx and 77_777 in idx and 0 in idx and n - 1 in idx
+    assert np.isnan(kept).any()  # the gap is still drawn as a gap
+    # every bucket's own extremes survive, so the envelope of the curve is intact
+    edges = np.linspace(0, n, MAX_POINTS // 2 + 1).astype(int)
+    for a, b in zip(edges[:-1], edges[1:], strict=True):
+        seg = y[a:b]
+        if np.isfinite(seg).any():
+            inside = kept[(idx >= a) & (idx < b)]
+            assert np.nanmax(inside) == np.nanmax(seg) and np.nanmin(inside) == np.nanmin(seg)
+
+
+def test_short_series_are_drawn_whole() -> None:
+    assert list(thin(np.arange(30.0), np.arange(30.0))) == list(range(30))
+
+
+def test_a_100k_step_log_renders_small(tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    log = [{"step": s, "epoch": s / 10_000, "loss": float(2 * np.exp(-s / 30_000) + rng.normal(0, 0.05))}
+           for s in range(1, 100_001)]
+    log += [{"step": s, "epoch": s / 10_000, "eval_loss": float(1.5 * np.exp(-s / 40_000) + 0.3)}
+            for s in range(1_000, 100_001, 1_000)]
+    path = tmp_path / "long" / "trainer_state.json"
+    path.parent.mkdir()
+    path.write_text(json.dumps({"log_history": log}))
+    report = render_one(path, tmp_path / "out")
+    assert report.pdf.stat().st_size < 1_000_000
+    assert "100,000" in report.text.replace("\n", "")  # the figure says it drew fewer points
+    assert report.summary["metrics"]["loss"]["best_index"] == int(
+        np.argmin([e["loss"] for e in log if "loss" in e]))
