@@ -9,6 +9,7 @@ captured and returned instead of being lost in a silent logger.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import logging
 import os
@@ -27,6 +28,8 @@ log = logging.getLogger(__name__)
 
 # WeasyPrint's note that libharfbuzz-subset is not installed: slower, same output.
 BENIGN = ("Using fontTools instead of HarfBuzz-Subset",)
+
+PNG_DATA = "data:image/png;base64,"
 
 MIME = {".css": "text/css", ".svg": "image/svg+xml", ".ttf": "font/ttf", ".png": "image/png"}
 
@@ -92,6 +95,16 @@ def html_to_pdf(html: str, figures: Mapping[str, bytes]) -> PdfResult:
                 return URLFetcherResponse(
                     url, body=path.read_bytes(), headers={"Content-Type": MIME[path.suffix]}
                 )
+            if url.startswith(PNG_DATA):
+                # raster layers matplotlib inlines in its own SVGs (the class heatmaps); a data
+                # URI reads nothing from disk or network, and metric names are escaped text
+                try:
+                    payload = "".join(url[len(PNG_DATA) :].split())
+                    body = base64.b64decode(payload, validate=True)
+                except ValueError:
+                    body = b""
+                if body.startswith(b"\x89PNG"):
+                    return URLFetcherResponse(url, body=body, headers={"Content-Type": "image/png"})
             raise FatalURLFetchingError(f"refused to fetch {url[:200]!r}: not a report asset")
 
     with _captured_logs() as logs:

@@ -333,11 +333,18 @@ def build_figure(
     fig = Figure(figsize=(7.4, 2.9))
     ax = fig.add_axes((0.085, 0.15, 0.6, 0.8))  # resized to fit the legend by _make_room
     splits: set[str] = set()
+    many = family.kind == "per_class" and len(family.metrics) > MAX_CLASS_LINES
+    if many:
+        fig.set_size_inches(7.4, 5.4)
     if family.kind == "per_class":
-        for m in family.metrics:
+        members = _extreme_classes(analysis, family) if many else list(family.metrics)
+        for pos, m in enumerate(members):
             idx = m.class_index or 0
             label = m.label or _label(t("plot.class", index=idx), lang)
-            splits.update(_draw_metric(ax, analysis, m, class_colour(idx), label, thinned))
+            # ≤ 10 classes: a class keeps its colour in every figure; beyond, the few lines
+            # drawn get distinct colours (the heatmap shows every class)
+            colour = class_colour(pos if many else idx)
+            splits.update(_draw_metric(ax, analysis, m, colour, label, thinned))
         ax.set_ylabel(family.key)
     else:
         for i, m in enumerate(family.metrics):
@@ -387,7 +394,67 @@ def build_figure(
         borderaxespad=0.0,
     )
     _make_room(fig, ax, legend)
+    if many:
+        _class_heatmap(fig, ax, analysis, family, lang, t)
     return fig
+
+
+MAX_CLASS_LINES = 10  # beyond this, a class × epoch heatmap plus the best and worst classes
+EXTREME_CLASSES = 3
+
+
+def _final_value(analysis: Analysis, name: str) -> float:
+    v = analysis.history[name].values
+    f = v[np.isfinite(v)]
+    return float(f[-1]) if f.size else float("nan")
+
+
+def _extreme_classes(analysis: Analysis, family: Family) -> list[Metric]:
+    """The best and the worst classes at the last epoch (the ones drawn as lines)."""
+    members = [m for m in family.metrics if m.val or m.train]
+    key = [(m, _final_value(analysis, m.val or m.train or "")) for m in members]
+    key = [(m, v) for m, v in key if np.isfinite(v)]
+    reverse = (family.metrics[0].direction or "max") == "max"
+    key.sort(key=lambda p: p[1], reverse=reverse)
+    chosen = key[:EXTREME_CLASSES] + key[-EXTREME_CLASSES:]
+    return list(dict.fromkeys(m for m, _ in chosen))
+
+
+def _class_heatmap(
+    fig: Figure, ax: Any, analysis: Analysis, family: Family, lang: str, t: Label
+) -> None:
+    """Every class as a row of colour over the epochs, above the best/worst-class lines."""
+    members = sorted(family.metrics, key=lambda m: m.class_index or 0)
+    rows = []
+    for m in members:
+        name = m.val or m.train
+        rows.append(analysis.history[name].values if name else np.array([]))
+    width = max((r.shape[0] for r in rows), default=0)
+    if width == 0:
+        return
+    grid = np.full((len(rows), width), np.nan)
+    for i, r in enumerate(rows):
+        grid[i, : r.shape[0]] = r
+    left, bottom, w, h = ax.get_position().bounds
+    ax.set_position((left, 0.09, w, 0.36))
+    heat = fig.add_axes((left, 0.55, w, 0.36))
+    ref = analysis.history[members[0].val or members[0].train or ""].x
+    x0, x1 = (float(ref[0]), float(ref[-1])) if ref.size else (0.0, float(width))
+    image = heat.imshow(
+        grid,
+        aspect="auto",
+        interpolation="nearest",
+        cmap="viridis",
+        extent=(x0 - 0.5, x1 + 0.5, len(rows) - 0.5, -0.5),
+    )
+    heat.set_ylabel(_label(t("plot.class_axis"), lang))
+    heat.set_xlim(ax.get_xlim())
+    heat.tick_params(labelbottom=False)
+    heat.grid(False)
+    heat.yaxis.set_major_locator(MaxNLocator(nbins=8, integer=True))
+    bar = fig.colorbar(image, ax=heat, fraction=0.04, pad=0.01)
+    bar.ax.tick_params(labelsize=6.5)
+    heat.set_gid("class-heatmap")
 
 
 def _maybe_log_scale(ax: Any, analysis: Analysis, family: Family) -> None:

@@ -23,6 +23,7 @@ from reporter.i18n import Messages, Text, messages
 from reporter.metrics import Family, Metric
 
 MAX_TEXT = 300
+MAX_CLASS_ROWS = 40
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ class Section:
     class_rows: list[ClassRow] = field(default_factory=list)
     sets: bool = False
     thinned: Text | None = None
+    more_classes: Text | None = None
 
 
 @dataclass(frozen=True)
@@ -174,8 +176,19 @@ def build_context(
     """Pre-compute every row and sentence of the report."""
     h = analysis.history
     rec = analysis.recommendation
+    from reporter.plots import MAX_CLASS_LINES
+
+    crowded = {
+        f.key
+        for f in analysis.catalog.families
+        if f.kind == "per_class" and len(f.metrics) > MAX_CLASS_LINES
+    }
     metrics = list(
-        dict.fromkeys(m for m in analysis.catalog.metrics.values() if m.kind == "quality")
+        dict.fromkeys(
+            m
+            for m in analysis.catalog.metrics.values()
+            if m.kind == "quality" and not (m.class_index is not None and m.family in crowded)
+        )
     )
     rows = [_best_row(analysis, m, t) for m in metrics]
     family_codes = {"per_class_summary"}
@@ -188,6 +201,7 @@ def build_context(
             if f.code in family_codes and f.metric == family.key
         ]
         class_rows = []
+        class_note: Text | None = None
         if family.kind == "per_class":
             for m in family.metrics:
                 r = _best_row(analysis, m, t)
@@ -200,6 +214,15 @@ def build_context(
                         r.final,
                     )
                 )
+            if len(class_rows) > MAX_CLASS_ROWS:
+                # worst first, so the classes that need attention are the ones on the page
+                worst_low = (family.metrics[0].direction or "max") == "max"
+                class_rows.sort(
+                    key=lambda r: (r.final is None, (r.final or 0.0) * (1 if worst_low else -1))
+                )
+                hidden = len(class_rows) - MAX_CLASS_ROWS
+                class_rows = class_rows[:MAX_CLASS_ROWS]
+                class_note = t("report.more_classes", n=hidden)
         sections.append(
             Section(
                 family.key,
@@ -209,6 +232,7 @@ def build_context(
                 class_rows,
                 family.metrics[0].label is not None,
                 _thinned_note(thinned[k] if thinned is not None else (), t),
+                class_note,
             )
         )
     xs = positions(h, rec.monitor)

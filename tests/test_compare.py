@@ -27,9 +27,11 @@ def run(name: str, axis: str = "epoch", **series: list[float]) -> History:
 def base(n: int = 20, shift: float = 0.0, seed: int = 0) -> dict[str, list[float]]:
     rng = np.random.default_rng(seed)
     x = np.arange(n)
-    return {"loss": list(1 / (x + 1)), "val_loss": list(1 / (x + 1) + 0.2 - shift
-                                                         + rng.normal(0, 0.005, n)),
-            "val_acc": list(np.linspace(0.5, 0.9, n) + shift + rng.normal(0, 0.005, n))}
+    return {
+        "loss": list(1 / (x + 1)),
+        "val_loss": list(1 / (x + 1) + 0.2 - shift + rng.normal(0, 0.005, n)),
+        "val_acc": list(np.linspace(0.5, 0.9, n) + shift + rng.normal(0, 0.005, n)),
+    }
 
 
 def codes(c: object) -> dict[str, object]:
@@ -44,8 +46,10 @@ def test_identical_runs_tie_everywhere() -> None:
 
 def test_a_dominated_run_loses_everywhere() -> None:
     c = compare([analyze(run("a", **base())), analyze(run("b", **base(shift=0.1)))])
-    assert {r.name: c.names[r.winner] for r in c.rows if r.name.startswith("val")} == \
-        {"val_loss": "b", "val_acc": "b"}
+    assert {r.name: c.names[r.winner] for r in c.rows if r.name.startswith("val")} == {
+        "val_loss": "b",
+        "val_acc": "b",
+    }
     lead = codes(c)["leads"]
     assert lead.params["leader"] == "b" and lead.params["lead"] == 20  # type: ignore[attr-defined]
     row = next(r for r in c.rows if r.name == "val_acc")
@@ -92,8 +96,11 @@ def series() -> object:
 
 
 def pair(series: object, a: str, b: str) -> dict[str, object]:
-    return {f.code: f for f in series.findings  # type: ignore[attr-defined]
-            if f.params.get("a", "").startswith(a) and f.params.get("b", "").startswith(b)}
+    return {
+        f.code: f
+        for f in series.findings  # type: ignore[attr-defined]
+        if f.params.get("a", "").startswith(a) and f.params.get("b", "").startswith(b)
+    }
 
 
 def test_0_to_1_hardly_any_difference(series: object) -> None:

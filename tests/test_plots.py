@@ -126,4 +126,7 @@ def test_labels_are_never_mathtext(name: str) -> None:
 def test_style_ignores_matplotlibrc_settings() -> None:
     rc = style()
     assert rc["text.usetex"] is False and rc["text.parse_math"] is False
-    assert rc["svg.fonttype"] == "none" and rc["font.family"][:2] == ["ReporterHangul", "NanumGothic"]
+    assert rc["svg.fonttype"] == "none" and rc["font.family"][:2] == [
+        "ReporterHangul",
+        "NanumGothic",
+    ]

@@ -195,8 +195,11 @@ def test_hostile_names_show_literally_and_fetch_nothing(
     flat = squash("\n".join(p.extract_text() for p in reader.pages))
     for name in HOSTILE:
         assert squash(name)[:30] in flat, name
-    fonts = {f.get_object()["/BaseFont"] for page in reader.pages
-             for f in page["/Resources"].get("/Font", {}).values()}
+    fonts = {
+        f.get_object()["/BaseFont"]
+        for page in reader.pages
+        for f in page["/Resources"].get("/Font", {}).values()
+    }
     assert any(f.endswith("+NanumGothic") for f in fonts), fonts  # the fallback was used
 
 

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from reporter.plots import MAX_POINTS, thin
 
@@ -40,10 +41,18 @@ def test_short_series_are_drawn_whole() -> None:
 
 def test_a_100k_step_log_renders_small(tmp_path: Path) -> None:
     rng = np.random.default_rng(1)
-    log = [{"step": s, "epoch": s / 10_000, "loss": float(2 * np.exp(-s / 30_000) + rng.normal(0, 0.05))}
-           for s in range(1, 100_001)]
-    log += [{"step": s, "epoch": s / 10_000, "eval_loss": float(1.5 * np.exp(-s / 40_000) + 0.3)}
-            for s in range(1_000, 100_001, 1_000)]
+    log = [
+        {
+            "step": s,
+            "epoch": s / 10_000,
+            "loss": float(2 * np.exp(-s / 30_000) + rng.normal(0, 0.05)),
+        }
+        for s in range(1, 100_001)
+    ]
+    log += [
+        {"step": s, "epoch": s / 10_000, "eval_loss": float(1.5 * np.exp(-s / 40_000) + 0.3)}
+        for s in range(1_000, 100_001, 1_000)
+    ]
     path = tmp_path / "long" / "trainer_state.json"
     path.parent.mkdir()
     path.write_text(json.dumps({"log_history": log}))
@@ -51,4 +60,53 @@ def test_a_100k_step_log_renders_small(tmp_path: Path) -> None:
     assert report.pdf.stat().st_size < 1_000_000
     assert "100,000" in report.text.replace("\n", "")  # the figure says it drew fewer points
     assert report.summary["metrics"]["loss"]["best_index"] == int(
-        np.argmin([e["loss"] for e in log if "loss" in e]))
+        np.argmin([e["loss"] for e in log if "loss" in e])
+    )
+
+
+def _classes(n_classes: int) -> object:
+    from reporter.history.model import History, epoch_series
+
+    rng = np.random.default_rng(2)
+    n = 20
+    series = {
+        "loss": epoch_series("loss", np.linspace(2, 0.3, n)),
+        "val_loss": epoch_series("val_loss", np.linspace(2, 0.5, n)),
+    }
+    for k in range(n_classes):
+        key = "val_recall" + ("" if k == 0 else f"_{k}")
+        series[key] = epoch_series(key, np.clip(np.linspace(0.1, rng.uniform(0.3, 0.99), n), 0, 1))
+    return History(f"c{n_classes}", Path("c.json"), series, "test")
+
+
+@pytest.mark.parametrize(("n_classes", "heatmap"), [(5, False), (10, False), (100, True)])
+def test_heatmap_above_the_line_threshold(n_classes: int, heatmap: bool) -> None:
+    import matplotlib
+
+    from reporter.analysis import analyze
+    from reporter.i18n import messages
+    from reporter.plots import EXTREME_CLASSES, build_figure, style
+
+    a = analyze(_classes(n_classes))  # type: ignore[arg-type]
+    fam = a.catalog.family("recall")
+    assert fam is not None
+    with matplotlib.rc_context(style()):  # type: ignore[arg-type]
+        fig = build_figure(a, fam, "en", messages())
+    gids = [ax.get_gid() for ax in fig.axes]
+    assert ("class-heatmap" in gids) is heatmap
+    lines = [ln for ln in fig.axes[0].get_lines() if str(ln.get_gid()).startswith("series:")]
+    assert len(lines) == (2 * EXTREME_CLASSES if heatmap else n_classes)
+
+
+def test_class_table_stays_short_worst_first() -> None:
+    from reporter.analysis import analyze
+    from reporter.i18n import messages
+    from reporter.render import MAX_CLASS_ROWS, build_context
+
+    a = analyze(_classes(1000))  # type: ignore[arg-type]
+    ctx = build_context(a, [f"asset:fig/{i}" for i in range(len(a.catalog.families))], messages())
+    section = next(s for s in ctx.sections if s.key == "recall")
+    finals = [r.final for r in section.class_rows]
+    assert len(finals) == MAX_CLASS_ROWS and finals == sorted(finals)
+    assert section.more_classes is not None and "960" in section.more_classes.en
+    assert not any(r.metric.startswith("recall_") for r in ctx.best_rows)  # not 1000 more rows
