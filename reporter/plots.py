@@ -435,7 +435,7 @@ def _class_heatmap(
     grid = np.full((len(rows), width), np.nan)
     for i, r in enumerate(rows):
         grid[i, : r.shape[0]] = r
-    left, bottom, w, h = ax.get_position().bounds
+    left, _, w, _ = ax.get_position().bounds
     ax.set_position((left, 0.09, w, 0.36))
     heat = fig.add_axes((left, 0.55, w, 0.36))
     ref = analysis.history[members[0].val or members[0].train or ""].x

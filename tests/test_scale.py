@@ -28,7 +28,7 @@ def test_thin_keeps_extremes_best_point_and_gaps() -> None:
     assert np.isnan(kept).any()  # the gap is still drawn as a gap
     # every bucket's own extremes survive, so the envelope of the curve is intact
     edges = np.linspace(0, n, MAX_POINTS // 2 + 1).astype(int)
-    for a, b in zip(edges[:-1], edges[1:], strict=True):
+    for a, b in zip(edges[:-1], edges[1:], strict=True):  # noqa: RUF007
         seg = y[a:b]
         if np.isfinite(seg).any():
             inside = kept[(idx >= a) & (idx < b)]
