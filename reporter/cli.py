@@ -33,6 +33,16 @@ def _directions(values: Sequence[str]) -> dict[str, Literal["min", "max"]]:
     return out
 
 
+def _labels(path: Path | None) -> tuple[str, ...]:
+    if path is None:
+        return ()
+    try:
+        text = path.read_text("utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise click.BadParameter(f"{clean(path)}: {exc}", param_hint="--labels") from None
+    return tuple(clean(line.strip(), 80) for line in text.splitlines()[:100_000])
+
+
 def _default_inputs() -> list[Path]:
     folder = Path("histories")
     if not folder.is_dir():
@@ -111,6 +121,12 @@ def analysis_options(f: Any) -> Any:
             "or an MLflow run id or name [default: CSV logs the last, stores all].",
         ),
         click.option(
+            "--labels",
+            "labels_file",
+            type=click.Path(exists=True, dir_okay=False, path_type=Path),
+            help="Class names, one per line (line 1 = class 0), for per-class figures and tables.",
+        ),
+        click.option(
             "--max-bytes",
             type=click.IntRange(min=1),
             default=64 * 1024 * 1024,
@@ -136,6 +152,7 @@ def _options(kw: dict[str, Any]) -> Options:
             directions=_directions(kw["directions"]),
             fmt=kw["fmt"],
             run=kw["run"],
+            class_labels=_labels(kw["labels_file"]),
             max_bytes=kw["max_bytes"],
         )
     except ConfigError as exc:

@@ -27,6 +27,7 @@ class Options:
     fmt: str | None = None
     run: str | None = None
     max_bytes: int = 64 * 1024 * 1024
+    class_labels: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         errors = []
@@ -61,6 +62,7 @@ class Options:
             "directions": dict(sorted(self.directions.items())),
             "format": self.fmt,
             "run": self.run,
+            "class_labels": list(self.class_labels),
         }
 
 

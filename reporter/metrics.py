@@ -11,7 +11,7 @@ user says otherwise.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -241,6 +241,7 @@ def discover(
     names: Iterable[str],
     directions: Mapping[str, Direction] | None = None,
     groups: Mapping[str, str] | None = None,
+    class_labels: Sequence[str] = (),
 ) -> Catalog:
     """Group ``names`` (series names of one run) into a :class:`Catalog`.
 
@@ -311,6 +312,8 @@ def discover(
                 if direction is not None and base in unknown:
                     unknown.remove(base)
         family = root if root is not None else base
+        if label is None and index is not None and root is not None and index < len(class_labels):
+            label = f"{index} {class_labels[index]}"  # --labels: class names from a file
         metric = Metric(base, dict(slots), direction, kind, index, family, label)
         for name in slots.values():
             metrics[name] = metric

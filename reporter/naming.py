@@ -30,3 +30,15 @@ def run_folder(out: Path, name: str, taken: set[str]) -> Path:
     if not folder.is_relative_to(out.resolve()):
         raise OutputError(f"run name {name[:80]!r} would write outside {out}")
     return folder
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` for display within ``limit`` characters. A cut name ends with a short hash of
+    the whole, so two long names that share their beginning never look the same."""
+    if len(text) <= limit:
+        return text
+    import hashlib
+
+    tag = hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()[:6]
+    keep = max(1, limit - len(tag) - 1)
+    return f"{text[:keep]}…{tag}"

@@ -472,7 +472,9 @@ LEGEND_CHARS = 44
 
 
 def _fit(label: str) -> str:
-    return label if len(label) <= LEGEND_CHARS else label[: LEGEND_CHARS - 1] + "…"
+    from reporter.naming import shorten
+
+    return shorten(label, LEGEND_CHARS)
 
 
 def _make_room(fig: Figure, ax: Any, legend: Any) -> None:
@@ -497,7 +499,9 @@ def draw(analysis: Analysis, lang: str, t: Label) -> list[Plot]:
     """Every family of ``analysis`` drawn as SVG, in catalog order."""
     plots = []
     with matplotlib.rc_context(style()):  # type: ignore[arg-type]
-        for family in analysis.catalog.families:
+        from reporter.render import shown_families
+
+        for family in shown_families(analysis.catalog)[0]:
             thinned: list[tuple[str, int, int]] = []
             fig = build_figure(analysis, family, lang, t, thinned)
             plots.append(Plot(family, render_svg(fig), tuple(thinned)))

@@ -17,13 +17,24 @@ from typing import Any
 import jinja2
 import numpy as np
 
-from reporter.analysis import Analysis, positions, xnum
+from reporter.analysis import Analysis, is_eval_sets, positions, xnum
 from reporter.assets import templates_dir, version
 from reporter.i18n import Messages, Text, messages
 from reporter.metrics import Family, Metric
+from reporter.naming import shorten
 
 MAX_TEXT = 300
 MAX_CLASS_ROWS = 40
+MAX_BEST_ROWS = 80
+MAX_FIGURES = 40
+CONTENTS_FROM = 8
+
+
+def shown_families(catalog: Any) -> tuple[list[Family], int]:
+    """The families that get a figure (the first MAX_FIGURES, loss and classes first) and how
+    many more there are; the rest are in summary.json."""
+    families = list(catalog.families)
+    return families[:MAX_FIGURES], max(0, len(families) - MAX_FIGURES)
 
 
 @dataclass(frozen=True)
@@ -103,6 +114,8 @@ class ReportContext:
     findings: list[Text]
     warnings: list[Text]
     best_rows: list[BestRow]
+    more_metrics: Text | None
+    contents: list[Text]
     stopping: list[tuple[Text | str, str]]
     policies: list[PolicyRow]
     criteria: list[CriterionRow]
@@ -113,7 +126,7 @@ class ReportContext:
 
 
 def short(text: str, limit: int = MAX_TEXT) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return shorten(text, limit)
 
 
 def _final(values: np.ndarray[Any, Any]) -> float | None:
@@ -145,7 +158,7 @@ def _best_row(analysis: Analysis, metric: Metric, t: Messages) -> BestRow:
 def family_title(family: Family, t: Messages) -> Text:
     if family.kind in ("loss", "macro"):
         return t(f"family.{family.kind}")
-    if family.kind == "per_class" and family.metrics[0].label is not None:
+    if family.kind == "per_class" and is_eval_sets(family):
         return t("family.per_set", name=short(family.key.split(" · ")[0], 80))
     return t(f"family.{family.kind}", name=short(family.key, 80))
 
@@ -191,10 +204,13 @@ def build_context(
         )
     )
     rows = [_best_row(analysis, m, t) for m in metrics]
+    more_rows = max(0, len(rows) - MAX_BEST_ROWS)
+    rows = rows[:MAX_BEST_ROWS]
     family_codes = {"per_class_summary"}
     general = [finding_text(f, t, h.axis) for f in analysis.findings if f.code not in family_codes]
     sections = []
-    for k, (family, url) in enumerate(zip(analysis.catalog.families, image_urls, strict=True)):
+    families, hidden_families = shown_families(analysis.catalog)
+    for k, (family, url) in enumerate(zip(families, image_urls, strict=True)):
         fam_findings = [
             finding_text(f, t, h.axis)
             for f in analysis.findings
@@ -230,7 +246,7 @@ def build_context(
                 url,
                 fam_findings,
                 class_rows,
-                family.metrics[0].label is not None,
+                is_eval_sets(family),
                 _thinned_note(thinned[k] if thinned is not None else (), t),
                 class_note,
             )
@@ -303,6 +319,10 @@ def build_context(
             for w in analysis.warnings
         ],
         best_rows=rows,
+        more_metrics=t("report.more_metrics", rows=more_rows, figures=hidden_families)
+        if more_rows or hidden_families
+        else None,
+        contents=[sec.title for sec in sections] if len(sections) > CONTENTS_FROM else [],
         stopping=stopping,
         policies=policies,
         criteria=criteria,

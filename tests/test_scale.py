@@ -110,3 +110,32 @@ def test_class_table_stays_short_worst_first() -> None:
     assert len(finals) == MAX_CLASS_ROWS and finals == sorted(finals)
     assert section.more_classes is not None and "960" in section.more_classes.en
     assert not any(r.metric.startswith("recall_") for r in ctx.best_rows)  # not 1000 more rows
+
+
+def test_labels_name_the_classes_and_long_names_stay_distinct() -> None:
+    from reporter.analysis import analyze
+    from reporter.config import Options
+    from reporter.naming import shorten
+
+    a = analyze(_classes(12), Options(class_labels=tuple(f"label{k}" for k in range(12))))  # type: ignore[arg-type]
+    fam = a.catalog.family("recall")
+    assert fam is not None and fam.metrics[3].label == "3 label3"
+    one, two = "x" * 300 + "_alpha", "x" * 300 + "_beta"
+    assert shorten(one, 40) != shorten(two, 40) and len(shorten(one, 40)) == 40
+    assert shorten("short", 40) == "short"
+
+
+def test_hundreds_of_metrics_are_capped_with_a_pointer() -> None:
+    from reporter.analysis import analyze
+    from reporter.history.model import History, epoch_series
+    from reporter.i18n import messages
+    from reporter.render import MAX_BEST_ROWS, MAX_FIGURES, build_context, shown_families
+
+    series = {f"metric_{k:03d}_acc": epoch_series(f"metric_{k:03d}_acc", np.linspace(0, 1, 10))
+              for k in range(300)}
+    a = analyze(History("wide", Path("w.json"), series, "test"))
+    shown, hidden = shown_families(a.catalog)
+    assert len(shown) == MAX_FIGURES and hidden == 300 - MAX_FIGURES
+    ctx = build_context(a, [f"asset:fig/{i}" for i in range(len(shown))], messages())
+    assert len(ctx.best_rows) == MAX_BEST_ROWS and ctx.more_metrics is not None
+    assert "260" in ctx.more_metrics.en and ctx.contents

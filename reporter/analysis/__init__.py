@@ -186,6 +186,7 @@ def analyze(
         history.series,
         options.directions,
         {n: s.group for n, s in history.series.items() if s.group is not None},
+        options.class_labels,
     )
     warnings = list(history.warnings)
     findings: list[Finding] = []
@@ -834,6 +835,14 @@ def _learning_findings(
     return out
 
 
+EVAL_SETS = " · eval sets"
+
+
+def is_eval_sets(family: Any) -> bool:
+    """A family of one metric over several evaluation sets (``eval_g0_loss`` ...)."""
+    return bool(family.key.endswith(EVAL_SETS))
+
+
 def _family_findings(
     history: History, catalog: Catalog, bests: Mapping[str, Best], rec: Recommendation, ex: Any
 ) -> list[Finding]:
@@ -891,9 +900,7 @@ def _family_findings(
         out.append(
             Finding(
                 "per_class_summary",
-                "finding.per_set_summary"
-                if labels.get(0) is not None
-                else "finding.per_class_summary",
+                "finding.per_set_summary" if is_eval_sets(fam) else "finding.per_class_summary",
                 {
                     "family": fam.key,
                     "best_class": best_cls,
