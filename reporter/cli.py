@@ -200,6 +200,7 @@ def report(paths: tuple[Path, ...], out: Path, quiet: bool, debug: bool, **kw: A
     _setup_logging(quiet, debug)
     options = _options(kw)
     inputs = list(paths) or _default_inputs()
+    from reporter.i18n import messages
     from reporter.pipeline import build_reports  # heavy: matplotlib, WeasyPrint
 
     failed = 0
@@ -208,8 +209,6 @@ def report(paths: tuple[Path, ...], out: Path, quiet: bool, debug: bool, **kw: A
         try:
             for result in build_reports(path, options, out, taken):
                 for w in result.analysis.warnings:
-                    from reporter.i18n import messages
-
                     click.echo(
                         f"warning: {clean(path)}: {clean(messages()(w.key, **w.params).en, 300)}",
                         err=True,

@@ -245,15 +245,7 @@ def analyze(
             start_from_epoch=options.start_from_epoch,
         )
         policies = [
-            keras_policy(
-                values.tolist(),
-                monitor,
-                mode,
-                patience,
-                options.min_delta,
-                options.baseline,
-                options.start_from_epoch,
-            ),
+            keras_policy(stopping),  # the replay above, not a second one
             lightning_early_stopping(values.tolist(), monitor, options.min_delta, patience, mode),
             hf_early_stopping(
                 values.tolist(),

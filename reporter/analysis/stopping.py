@@ -166,26 +166,9 @@ def _first_best(values: Sequence[float], upto: int, mode: Mode) -> tuple[int | N
     return best_i, best
 
 
-def keras_policy(
-    values: Sequence[float],
-    monitor: str = "val_loss",
-    mode: str = "auto",
-    patience: int = 0,
-    min_delta: float = 0.0,
-    baseline: float | None = None,
-    start_from_epoch: int = 0,
-) -> PolicyDecision:
-    """Keras ``EarlyStopping(restore_best_weights=True)`` as a :class:`PolicyDecision`."""
-    d = keras_early_stopping(
-        values,
-        monitor=monitor,
-        min_delta=min_delta,
-        patience=patience,
-        mode=mode,
-        baseline=baseline,
-        restore_best_weights=True,
-        start_from_epoch=start_from_epoch,
-    )
+def keras_policy(d: StopDecision) -> PolicyDecision:
+    """A Keras ``EarlyStopping`` replay (with ``restore_best_weights=True``) as a
+    :class:`PolicyDecision`, next to the other tools' policies."""
     return PolicyDecision(
         "keras",
         d.stopped_epoch if d.stop_fired else None,
@@ -193,13 +176,13 @@ def keras_policy(
         d.best,
         "patience" if d.stop_fired else None,
         {
-            "monitor": monitor,
+            "monitor": d.monitor,
             "mode": d.mode,
-            "patience": patience,
+            "patience": d.patience,
             "min_delta": d.min_delta,
-            "baseline": baseline,
-            "start_from_epoch": start_from_epoch,
-            "restore_best_weights": True,
+            "baseline": d.baseline,
+            "start_from_epoch": d.start_from_epoch,
+            "restore_best_weights": d.restore_best_weights,
         },
     )
 

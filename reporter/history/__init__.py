@@ -158,7 +158,3 @@ def load(
     if not runs:
         raise HistoryError("no metrics found", path=p)
     return runs
-
-
-def default_name(path: str | os.PathLike[str]) -> str:
-    return Path(path).stem
