@@ -13,46 +13,72 @@ import re
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
 
+def visible(text: str, keep: str = "") -> str:
+    """``text`` with control characters, terminal escapes and bidi overrides spelled out
+    (``\\x1b``, ``\\u202e``), except the characters in ``keep``."""
+
+    def esc(m: re.Match[str]) -> str:
+        c = m.group(0)
+        if c in keep:
+            return c
+        return f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}"
+
+    return _CONTROL.sub(esc, text)
+
+
 def clean(text: object, limit: int = 200) -> str:
     """Make untrusted text safe for one terminal or log line.
 
     Control characters, terminal escapes and bidi overrides are replaced by
     their ``\\x..``/``\\u....`` spelling, and long text is shortened.
     """
-    s = str(text)
-
-    def esc(m: re.Match[str]) -> str:
-        c = m.group(0)
-        return f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}"
-
-    s = _CONTROL.sub(esc, s)
+    s = visible(str(text))
     if len(s) > limit:
         s = s[: limit - 1] + "…"
     return s
 
 
 class ReporterError(Exception):
-    """Base of every error the tool reports to the user instead of crashing."""
+    """Base of every error the tool reports to the user instead of crashing.
+
+    ``message`` says what is wrong, ``where`` points into the file (a line, a key, a
+    JSON path) and ``hint`` says what to do about it.
+    """
 
     exit_code = 1
+    prefix = ""
+    default_hint: str | None = None
 
     def __init__(
-        self, message: str, *, path: str | os.PathLike[str] | None = None, where: str | None = None
+        self,
+        message: str,
+        *,
+        path: str | os.PathLike[str] | None = None,
+        where: str | None = None,
+        hint: str | None = None,
     ) -> None:
         self.message = message
         self.path = os.fspath(path) if path is not None else None
         self.where = where
+        self.hint = hint if hint is not None else self.default_hint
         super().__init__(self.one_line())
 
+    def at(self, path: str | os.PathLike[str]) -> ReporterError:
+        """The same error naming ``path`` (for errors raised before the file was known)."""
+        if self.path is not None:
+            return self
+        return type(self)(self.message, path=path, where=self.where, hint=self.hint)
+
     def one_line(self) -> str:
-        """``file:where: message`` on one line, safe to print."""
+        """``file:where: what is wrong; what to do`` on one line, safe to print."""
         head = ""
         if self.path is not None:
             head = clean(self.path, 300)
             if self.where:
                 head += f":{clean(self.where, 80)}"
             head += ": "
-        return head + clean(self.message, 400)
+        tail = f"; {clean(self.hint, 300)}" if self.hint else ""
+        return head + self.prefix + clean(self.message, 400) + tail
 
 
 class HistoryError(ReporterError):
@@ -61,6 +87,12 @@ class HistoryError(ReporterError):
 
 class UnsafeInputError(HistoryError):
     """A history was refused for security reasons (e.g. a pickle that could run code)."""
+
+    prefix = "refused: "
+    default_hint = (
+        "nothing in it was run; pickles can run code, so only a plain dict of numbers is "
+        "read (save history.history with json.dump for a file anyone can open safely)"
+    )
 
 
 class ConfigError(ReporterError):

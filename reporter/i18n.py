@@ -87,7 +87,7 @@ class Messages:
     def __contains__(self, key: str) -> bool:
         return key in self.entries
 
-    def __call__(self, key: str, **facts: Any) -> Text:
+    def __call__(self, key: str, /, **facts: Any) -> Text:
         try:
             text = self.entries[key]
         except KeyError:

@@ -35,6 +35,9 @@ def run_folder(out: Path, name: str, taken: set[str]) -> Path:
 def shorten(text: str, limit: int) -> str:
     """``text`` for display within ``limit`` characters. A cut name ends with a short hash of
     the whole, so two long names that share their beginning never look the same."""
+    from reporter.errors import visible
+
+    text = visible(text, keep="\n\t")  # a NUL or an escape code never reaches a PDF or SVG
     if len(text) <= limit:
         return text
     import hashlib

@@ -5,6 +5,7 @@ This is the one place that knows the order of the stages.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from reporter.analysis import Analysis, analyze
 from reporter.config import Options
 from reporter.errors import ConfigError
 from reporter.export import atomic_write, html_to_pdf
-from reporter.history.model import History
+from reporter.history.model import History, note
 from reporter.i18n import messages
 from reporter.naming import run_folder, safe_name
 from reporter.plots import draw
@@ -55,6 +56,11 @@ def render_report(
     t = messages()
     analysis = analyze(history, options)
     plots = draw(analysis, options.lang, t)
+    failed = [
+        note("warn.plot_failed", figure=p.family.key, reason=p.failed) for p in plots if p.failed
+    ]
+    if failed:
+        analysis = dataclasses.replace(analysis, warnings=(*analysis.warnings, *failed))
     urls = [f"asset:fig/{i}.svg" for i in range(len(plots))]
     context = build_context(analysis, urls, t, [p.thinned for p in plots])
     html = render_html(context, options.lang)

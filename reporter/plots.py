@@ -15,16 +15,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-import matplotlib
 import numpy as np
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
 
 from reporter.analysis import Analysis, positions, xnum
 from reporter.analysis.criteria import TENSORBOARD_WEIGHT
 from reporter.assets import LITE_FAMILY, font_files, lite_font
 from reporter.i18n import Text
 from reporter.metrics import Family, Metric
+from reporter.mplsafe import Figure, MaxNLocator, matplotlib
 
 CLASS_COLOURS = (
     "#1f77b4",
@@ -106,6 +104,7 @@ class Plot:
     family: Family
     svg: bytes
     thinned: tuple[tuple[str, int, int], ...] = ()
+    failed: str | None = None  # why the figure could not be drawn (a placeholder is shown)
 
 
 MAX_POINTS = 1200  # per line: about two points per pixel column of a 7.4-inch figure
@@ -185,7 +184,7 @@ def _draw_metric(
             alpha=alpha,
             color=colour,
             label=label if not drawn else "_nolegend_",
-            gid=f"series:{name}",
+            gid=_gid("series", name),
         )
         if idx.shape[0] < len(s) and name not in analysis.smoothed:
             # a long, noisy log drawn as a band: its trend on top, smoothed over ~1 % of the run
@@ -202,7 +201,7 @@ def _draw_metric(
                 alpha=1.0,
                 zorder=4,
                 label="_nolegend_",
-                gid=f"trend:{name}",
+                gid=_gid("trend", name),
             )
             ax.lines[-2].set_alpha(0.35)  # the raw band behind it
         smooth = analysis.smoothed.get(name)
@@ -217,7 +216,7 @@ def _draw_metric(
                 color=colour,
                 zorder=1.5,
                 label="_nolegend_",
-                gid=f"smoothed:{name}",
+                gid=_gid("smoothed", name),
             )
         best = analysis.bests.get(name)
         if best is not None and split == "val":
@@ -231,7 +230,7 @@ def _draw_metric(
                 mew=0.8,
                 ls="none",
                 zorder=5,
-                gid=f"best:{name}",
+                gid=_gid("best", name),
                 label="_nolegend_",
             )
         drawn.append(split)
@@ -345,14 +344,14 @@ def build_figure(
             # drawn get distinct colours (the heatmap shows every class)
             colour = class_colour(pos if many else idx)
             splits.update(_draw_metric(ax, analysis, m, colour, label, thinned))
-        ax.set_ylabel(family.key)
+        ax.set_ylabel(_fit(family.key))
     else:
         for i, m in enumerate(family.metrics):
             label = m.base if len(family.metrics) > 1 else next(iter(m.series.values()))
             if len(family.metrics) == 1 and len(m.series) > 1:
                 label = m.base
             splits.update(_draw_metric(ax, analysis, m, class_colour(i), label, thinned))
-        ax.set_ylabel(family.metrics[0].base if len(family.metrics) == 1 else family.key)
+        ax.set_ylabel(_fit(family.metrics[0].base if len(family.metrics) == 1 else family.key))
     if any(str(line.get_gid()).startswith("smoothed:") for line in ax.get_lines()):
         from matplotlib.lines import Line2D
 
@@ -477,6 +476,13 @@ def _fit(label: str) -> str:
     return shorten(label, LEGEND_CHARS)
 
 
+def _gid(kind: str, name: str) -> str:
+    """An SVG id for a drawn element; long metric names are cut (with a hash, still unique)."""
+    from reporter.naming import shorten
+
+    return f"{kind}:{shorten(name, 120)}"
+
+
 def _make_room(fig: Figure, ax: Any, legend: Any) -> None:
     """Shrink the axes so the legend (anchored at the right edge) sits beside, never over, them."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -503,10 +509,29 @@ def draw(analysis: Analysis, lang: str, t: Label) -> list[Plot]:
 
         for family in shown_families(analysis.catalog)[0]:
             thinned: list[tuple[str, int, int]] = []
-            fig = build_figure(analysis, family, lang, t, thinned)
-            plots.append(Plot(family, render_svg(fig), tuple(thinned)))
+            try:
+                with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                    fig = build_figure(analysis, family, lang, t, thinned)
+                    svg = render_svg(fig)
+            except PLOT_ERRORS as exc:
+                # e.g. values near ±1e308: matplotlib's transforms overflow ("arange: cannot
+                # compute length", a singular matrix). One figure is lost, not the report.
+                reason = f"{type(exc).__name__}: {exc}"
+                plots.append(Plot(family, _placeholder(t, lang), (), reason))
+                continue
+            plots.append(Plot(family, svg, tuple(thinned)))
             fig.clear()
     return plots
+
+
+PLOT_ERRORS = (ValueError, OverflowError, FloatingPointError, np.linalg.LinAlgError, RecursionError)
+
+
+def _placeholder(t: Label, lang: str) -> bytes:
+    """A small figure that says the plot could not be drawn."""
+    fig = Figure(figsize=(7.4, 0.8))
+    fig.text(0.5, 0.5, _label(t("plot.failed"), lang), ha="center", va="center", color="#b00")
+    return render_svg(fig)
 
 
 RUN_COLOURS = (
@@ -573,7 +598,7 @@ def build_comparison_figure(
                     ls=("-", "--", ":", "-.")[j % 4],
                     label=f"{comparison.names[i]}"
                     + (f" · {name}" if len(names) > 1 and not panel else ""),
-                    gid=f"run:{i}:{name}",
+                    gid=_gid(f"run:{i}", name),
                 )
         if panel:
             metric = comparison.analyses[0].catalog.metric(panel)

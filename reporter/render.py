@@ -15,10 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import markupsafe
 import numpy as np
 
 from reporter.analysis import Analysis, is_eval_sets, positions, xnum
 from reporter.assets import templates_dir, version
+from reporter.errors import visible
+from reporter.history.model import Note
 from reporter.i18n import Messages, Text, messages
 from reporter.metrics import Family, Metric
 from reporter.naming import shorten
@@ -27,6 +30,8 @@ MAX_TEXT = 300
 MAX_CLASS_ROWS = 40
 MAX_BEST_ROWS = 80
 MAX_FIGURES = 40
+MAX_FINDINGS = 30
+MAX_WARNINGS = 30
 CONTENTS_FROM = 8
 
 
@@ -176,6 +181,25 @@ def sentence(key: str, params: Any, t: Messages, axis: str = "epoch") -> Text:
     return t(key, unit=unit, units=units, **facts)
 
 
+def _visible(value: Any) -> Any:
+    """Every string printed by a template: control characters (from metric names) spelled out,
+    so that a NUL or a terminal escape never reaches the PDF's text."""
+    if isinstance(value, str) and not isinstance(value, markupsafe.Markup):
+        return visible(value, keep="\n\t")
+    return value
+
+
+def _warnings(notes: Sequence[Note], t: Messages) -> list[Text]:
+    """The report's warnings: the first MAX_WARNINGS, then how many more summary.json holds."""
+    shown = [
+        t(w.key, **{k: short(v, 120) if isinstance(v, str) else v for k, v in w.params.items()})
+        for w in notes[:MAX_WARNINGS]
+    ]
+    if len(notes) > MAX_WARNINGS:
+        shown.append(t("report.more_warnings", n=len(notes) - MAX_WARNINGS))
+    return shown
+
+
 def finding_text(f: Any, t: Messages, axis: str = "epoch") -> Text:
     return sentence(f.key, f.params, t, axis)
 
@@ -208,6 +232,11 @@ def build_context(
     rows = rows[:MAX_BEST_ROWS]
     family_codes = {"per_class_summary"}
     general = [finding_text(f, t, h.axis) for f in analysis.findings if f.code not in family_codes]
+    if len(general) > MAX_FINDINGS:
+        general = [
+            *general[:MAX_FINDINGS],
+            t("report.more_findings", n=len(general) - MAX_FINDINGS),
+        ]
     sections = []
     families, hidden_families = shown_families(analysis.catalog)
     for k, (family, url) in enumerate(zip(families, image_urls, strict=True)):
@@ -241,7 +270,7 @@ def build_context(
                 class_note = t("report.more_classes", n=hidden)
         sections.append(
             Section(
-                family.key,
+                short(family.key, 120),
                 family_title(family, t),
                 url,
                 fam_findings,
@@ -314,10 +343,7 @@ def build_context(
         confidence=_confidence(rec.confidence, t),
         doubts=[t(f"doubt.{d}") for d in rec.doubts],
         findings=general,
-        warnings=[
-            t(w.key, **{k: short(v, 120) if isinstance(v, str) else v for k, v in w.params.items()})
-            for w in analysis.warnings
-        ],
+        warnings=_warnings(analysis.warnings, t),
         best_rows=rows,
         more_metrics=t("report.more_metrics", rows=more_rows, figures=hidden_families)
         if more_rows or hidden_families
@@ -389,6 +415,7 @@ def environment(folder: Path | None = None) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(folder or templates_dir())),
         autoescape=True,
+        finalize=_visible,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,

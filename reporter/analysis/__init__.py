@@ -38,6 +38,7 @@ from reporter.config import Options, default_patience
 from reporter.errors import ConfigError, HistoryError
 from reporter.history.model import History, Note, note
 from reporter.metrics import Catalog, Direction, discover
+from reporter.naming import shorten
 
 __all__ = [
     "Analysis",
@@ -177,10 +178,37 @@ def _train_twin(catalog: Catalog, monitor: str) -> str | None:
     return catalog.metric(monitor).train
 
 
+UNKNOWN_LISTED = 5
+LONG_NAME = 120  # longer metric names are cut for display (with a hash) in the report
+
+
+def _unknown_direction(bases: tuple[str, ...]) -> Finding:
+    """One finding for every metric whose direction cannot be told from its name."""
+    shown = ", ".join(shorten(b, 60) for b in bases[:UNKNOWN_LISTED])
+    rest = len(bases) - UNKNOWN_LISTED
+    return Finding(
+        "unknown_direction",
+        "finding.unknown_direction" if rest <= 0 else "finding.unknown_direction_many",
+        {"metrics": shown, "example": shorten(bases[0], 60), "more": max(rest, 0)},
+        metric=bases[0] if len(bases) == 1 else None,
+    )
+
+
 def analyze(
     history: History, options: Options | None = None, catalog: Catalog | None = None
 ) -> Analysis:
-    """All facts about ``history`` under ``options``."""
+    """All facts about ``history`` under ``options``.
+
+    Values near the float limits (±1e308) overflow in differences and ratios; those become
+    inf/NaN, which every step treats as "not a finite value", so numpy's warnings are muted.
+    """
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        return _analyze(history, options, catalog)
+
+
+def _analyze(
+    history: History, options: Options | None = None, catalog: Catalog | None = None
+) -> Analysis:
     options = options or Options()
     catalog = catalog or discover(
         history.series,
@@ -190,6 +218,9 @@ def analyze(
     )
     warnings = list(history.warnings)
     findings: list[Finding] = []
+    long_names = [n for n in history.series if len(n) > LONG_NAME]
+    if long_names:
+        warnings.append(note("warn.long_names", count=len(long_names), limit=LONG_NAME))
 
     bests: dict[str, Best] = {}
     for name, series in history.series.items():
@@ -202,10 +233,8 @@ def analyze(
         else:
             bests[name] = best
 
-    for base in catalog.unknown_direction:
-        findings.append(
-            Finding("unknown_direction", "finding.unknown_direction", {"metric": base}, metric=base)
-        )
+    if catalog.unknown_direction:
+        findings.append(_unknown_direction(catalog.unknown_direction))
 
     monitor = _choose_monitor(history, catalog, options)
     xs = positions(history, monitor)

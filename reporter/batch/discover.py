@@ -17,6 +17,7 @@ from pathlib import Path
 from reporter.history import FORMATS, mlflow
 
 SNIFF_BYTES = 4096
+HISTORY_SUFFIXES = {".json", ".csv", ".tsv", ".pkl", ".pickle", ".p", ".pk", ".pck"}
 
 
 @dataclass(frozen=True)
@@ -40,17 +41,20 @@ def _recognised(path: Path) -> bool:
             head = fh.read(SNIFF_BYTES)
     except OSError:
         return True  # let the worker report the read error for this item
-    if not head.strip():
-        return path.suffix.lower() in (".json", ".csv", ".pkl", ".pickle", ".log")
+    if path.suffix.lower() in HISTORY_SUFFIXES or not head.strip():
+        # a .json/.csv/.pkl that no reader recognises is a bad history, reported as such;
+        # other files (a README, a .log of console output) are not histories at all
+        return path.suffix.lower() in HISTORY_SUFFIXES or path.suffix.lower() == ".log"
     return any(fmt.looks_like(head, str(path)) for fmt in FORMATS.values())
 
 
 def _settled(path: Path, settle: float, now: float) -> bool:
     try:
+        # lstat: a link's own time; never stat (or wait for) a file outside the input folder
         newest = (
-            max((f.stat().st_mtime for f in path.rglob("*") if f.is_file()), default=0.0)
+            max((f.lstat().st_mtime for f in path.rglob("*")), default=0.0)
             if path.is_dir()
-            else path.stat().st_mtime
+            else path.lstat().st_mtime
         )
     except OSError:
         return True

@@ -8,7 +8,6 @@ Readers are chosen by sniffing the content, not trusting the extension; a
 from __future__ import annotations
 
 import os
-import pickletools
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 from reporter.errors import HistoryError
 from reporter.history import csvlog, hf, keras, mlflow, tfevents
 from reporter.history.model import History, Series, epoch_series
+from reporter.history.text import head_text
 
 __all__ = ["FORMATS", "MAX_BYTES", "History", "Series", "epoch_series", "load", "sniff"]
 
@@ -33,26 +33,32 @@ class Format:
     read: Reader
 
 
-def _first_text(data: bytes) -> bytes:
-    """The first non-blank character of a text file, decoding a UTF-16/32 BOM if present."""
-    for bom, enc in (
-        (b"\xff\xfe\x00\x00", "utf-32-le"),
-        (b"\x00\x00\xfe\xff", "utf-32-be"),
-        (b"\xff\xfe", "utf-16-le"),
-        (b"\xfe\xff", "utf-16-be"),
-    ):
-        if data.startswith(bom):
-            head = data[len(bom) : len(bom) + 400]
-            return head.decode(enc, "ignore").lstrip(" \t\r\n")[:1].encode("ascii", "ignore")
-    return data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+def _first_text(data: bytes) -> str:
+    """The first non-blank character of a text file (BOM-aware)."""
+    return head_text(data, 400).lstrip("\ufeff \t\r\n")[:1]
 
 
 _PICKLE_SUFFIXES = {".pkl", ".pickle", ".p", ".pk", ".pck"}
-_OPCODE_BYTES = {op.code.encode("latin-1") for op in pickletools.opcodes}
+_PICKLE_STARTS = (b"(", b"}", b"]", b"c", b"N")
+
+
+_TEXT_SUFFIXES = {".json", ".csv", ".tsv", ".txt", ".log"}
 
 
 def _looks_json(data: bytes, path: str) -> bool:
-    return _first_text(data) in (b"{", b"[")
+    first = _first_text(data)
+    if first in ("{", "["):
+        return True
+    # a .json file whose top level is a bare string, number or literal: let the JSON
+    # reader say what it holds instead of "unknown format"
+    return Path(path).suffix.lower() == ".json" and first in (
+        '"',
+        "-",
+        "t",
+        "f",
+        "n",
+        *"0123456789",
+    )
 
 
 def _looks_pickle(data: bytes, path: str) -> bool:
@@ -60,10 +66,16 @@ def _looks_pickle(data: bytes, path: str) -> bool:
         return True
     if _looks_json(data, path) or mlflow.looks_sqlite(data, path):
         return False
-    if Path(path).suffix.lower() in _PICKLE_SUFFIXES:
+    suffix = Path(path).suffix.lower()
+    if suffix in _PICKLE_SUFFIXES:
         return True
-    # Protocol 0/1 pickles start with an opcode and end with STOP.
-    return data[:1] in _OPCODE_BYTES and data.rstrip(b"\r\n")[-1:] == b"."
+    # Protocol 0/1 pickles of a history start with MARK, EMPTY_DICT/LIST or GLOBAL and end
+    # with STOP; a text file that merely ends with a full stop is not one.
+    return (
+        suffix not in _TEXT_SUFFIXES
+        and data[:1] in _PICKLE_STARTS
+        and data.rstrip(b"\r\n")[-1:] == b"."
+    )
 
 
 FORMATS: dict[str, Format] = {
@@ -87,7 +99,12 @@ def sniff(data: bytes, path: str) -> Format:
         if fmt.looks_like(data, path):
             return fmt
     tried = ", ".join(dict.fromkeys([*FORMATS, *FOLDER_FORMATS]))
-    raise HistoryError(f"unknown format (tried: {tried})", path=path)
+    raise HistoryError(
+        f"unknown format (tried: {tried})",
+        path=path,
+        hint="a history is Keras JSON/CSV/pickle, a trainer_state.json, a Lightning metrics.csv, "
+        "an MLflow store or TensorBoard events; --format picks a reader",
+    )
 
 
 def read_bytes(path: str | os.PathLike[str], limit: int = MAX_BYTES) -> bytes:
@@ -98,19 +115,31 @@ def read_bytes(path: str | os.PathLike[str], limit: int = MAX_BYTES) -> bytes:
             size = os.fstat(fh.fileno()).st_size
             if size > limit:
                 raise HistoryError(
-                    f"file is {size:,} bytes, over the {limit:,}-byte limit "
-                    "(raise it with --max-bytes)",
+                    f"file is {size:,} bytes, over the {limit:,}-byte limit",
                     path=p,
+                    hint="not read; if the file is genuine, raise the limit with --max-bytes",
                 )
             data = fh.read(limit + 1)
     except IsADirectoryError as exc:
-        raise HistoryError("is a folder, not a history file", path=p) from exc
+        raise HistoryError(
+            "is a folder, not a history file", path=p, hint="point at the file inside it"
+        ) from exc
     except OSError as exc:
-        raise HistoryError(f"cannot read: {exc.strerror or exc}", path=p) from exc
+        raise HistoryError(
+            f"cannot read: {exc.strerror or exc}",
+            path=p,
+            hint="check that the file exists and is readable by this user",
+        ) from exc
     if len(data) > limit:
-        raise HistoryError(f"file is over the {limit:,}-byte limit", path=p)
+        raise HistoryError(
+            f"file is over the {limit:,}-byte limit (it grew while being read)",
+            path=p,
+            hint="wait until training has finished writing it",
+        )
     if not data.strip():
-        raise HistoryError("empty file", path=p)
+        raise HistoryError(
+            "empty file", path=p, hint="nothing was saved; re-save the history after training"
+        )
     return data
 
 
@@ -156,5 +185,5 @@ def load(
         )
     runs = reader.read(data, p, run)
     if not runs:
-        raise HistoryError("no metrics found", path=p)
+        raise HistoryError("no metrics found", path=p, hint="the file holds no metric values")
     return runs

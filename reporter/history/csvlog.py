@@ -21,7 +21,7 @@ import numpy as np
 from reporter.errors import HistoryError
 from reporter.history.model import History, Note, Series, logged_series, note
 from reporter.history.runs import select
-from reporter.history.text import decode_text
+from reporter.history.text import decode_text, head_text
 
 MISSING = {"", "na", "nan", "null", "none", "n/a", "-nan"}
 MAX_FIELD = 1 << 20
@@ -48,7 +48,7 @@ def read_table(data: bytes, path: str) -> Table:
     lines = text.split("\n")
     first = next((i for i, line in enumerate(lines) if line.strip()), None)
     if first is None:
-        raise HistoryError("empty file", path=path)
+        raise HistoryError("empty file", path=path, hint="nothing was logged yet")
     delim = _delimiter(lines[first])
     csv.field_size_limit(MAX_FIELD)
     reader = csv.reader(lines, delimiter=delim)
@@ -73,6 +73,7 @@ def read_table(data: bytes, path: str) -> Table:
                     f"{len(cells)} fields but the header has {len(header)} (delimiter {delim!r})",
                     path=path,
                     where=f"line {lineno}",
+                    hint="remove the extra field, or quote a value that contains the delimiter",
                 )
             if len(cells) < len(header):
                 short_lines.append(lineno)
@@ -80,10 +81,17 @@ def read_table(data: bytes, path: str) -> Table:
             table.rows.append((lineno, cells))
     except csv.Error as exc:
         raise HistoryError(
-            f"malformed CSV: {exc}", path=path, where=f"line {reader.line_num}"
+            f"malformed CSV: {exc}",
+            path=path,
+            where=f"line {reader.line_num}",
+            hint="check the quoting on that line",
         ) from exc
     if header is None or not table.rows:
-        raise HistoryError("no metrics found (the CSV has a header but no rows)", path=path)
+        raise HistoryError(
+            "no metrics found (the CSV has a header but no rows)",
+            path=path,
+            hint="training stopped before the first epoch was logged",
+        )
     if short_lines:
         table.notes.append(
             note("warn.short_rows", count=len(short_lines), lines=_lines(short_lines))
@@ -102,6 +110,7 @@ def _check_header(header: list[str], path: str, lineno: int, delim: str) -> None
             "the first row holds numbers, not column names (no header row)",
             path=path,
             where=f"line {lineno}",
+            hint="add a header line such as epoch,loss,val_loss",
         )
     seen: set[str] = set()
     for i, name in enumerate(header):
@@ -110,6 +119,7 @@ def _check_header(header: list[str], path: str, lineno: int, delim: str) -> None
                 f"duplicate column name {name!r} in the header",
                 path=path,
                 where=f"line {lineno}, column {i + 1}",
+                hint="rename or drop one of the two columns",
             )
         seen.add(name)
 
@@ -129,7 +139,10 @@ def _number(cell: str, column: str, lineno: int, path: str) -> float:
         return float(cell)
     except ValueError:
         raise HistoryError(
-            f"column {column!r}: {cell[:40]!r} is not a number", path=path, where=f"line {lineno}"
+            f"column {column!r}: {cell[:40]!r} is not a number",
+            path=path,
+            where=f"line {lineno}",
+            hint="use a dot as the decimal point; leave the cell empty (or NA) for a gap",
         ) from None
 
 
@@ -141,7 +154,9 @@ def _column(table: Table, name: str) -> int | None:
 
 
 def looks_lightning(data: bytes, path: str) -> bool:
-    head = data[:4096].decode("utf-8", "ignore").lstrip("\ufeff").splitlines()
+    if Path(path).suffix.lower() == ".json":
+        return False
+    head = head_text(data).lstrip("\ufeff").splitlines()
     if not head:
         return False
     cols = [c.strip().lower() for c in head[0].replace(";", ",").replace("\t", ",").split(",")]
@@ -149,7 +164,9 @@ def looks_lightning(data: bytes, path: str) -> bool:
 
 
 def looks_csv(data: bytes, path: str) -> bool:
-    head = data[:4096].decode("utf-8", "ignore").lstrip("\ufeff")
+    if Path(path).suffix.lower() == ".json":
+        return False
+    head = head_text(data).lstrip("\ufeff")
     first = head.splitlines()[0] if head.splitlines() else ""
     if first.lstrip().startswith(("{", "[")) or "\x00" in first:
         return False
@@ -168,7 +185,9 @@ def read_keras_csv(data: bytes, path: str, run: str | None = None) -> list[Histo
     key_col = epoch_col if epoch_col is not None else index_col
     columns = [i for i in range(len(table.header)) if i not in (epoch_col, index_col)]
     if not columns:
-        raise HistoryError("no metric columns besides the epoch", path=path)
+        raise HistoryError(
+            "no metric columns besides the epoch", path=path, hint="log at least one metric"
+        )
     values = np.array(
         [
             [_number(cells[i], table.header[i], ln, path) for i in columns]
@@ -282,7 +301,11 @@ def read_lightning(data: bytes, path: str, run: str | None = None) -> list[Histo
         x = ep + 1.0 if per_epoch else _fractional_epoch(st, map_steps, map_epochs)
         series[name] = logged_series(name, x, v, "epoch", notes)
     if not series:
-        raise HistoryError("no metrics found (every metric column is empty)", path=path)
+        raise HistoryError(
+            "no metrics found (every metric column is empty)",
+            path=path,
+            hint="training stopped before anything was logged",
+        )
     parent = Path(path).parent.name
     name = f"{parent}-{Path(path).stem}" if parent.startswith("version_") else Path(path).stem
     hist = History(

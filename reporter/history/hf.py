@@ -22,6 +22,7 @@ from reporter.errors import HistoryError
 from reporter.history.keras import load_json
 from reporter.history.model import History, Note, Series, logged_series, note
 from reporter.history.runs import select
+from reporter.history.text import head_text
 
 SUMMARY_KEYS = {
     "train_runtime",
@@ -46,14 +47,18 @@ STATE_KEYS = (
 
 
 def looks_hf(data: bytes, path: str) -> bool:
-    head = data[:65536]
-    return b'"log_history"' in head or (b"log_history" in data and data.lstrip()[:1] == b"{")
+    head = head_text(data, 65536)
+    return '"log_history"' in head or (b"log_history" in data and data.lstrip()[:1] == b"{")
 
 
 def read_hf(data: bytes, path: str, run: str | None = None) -> list[History]:
     obj, warnings = load_json(data, path)
     if not isinstance(obj, dict) or not isinstance(obj.get("log_history"), list):
-        raise HistoryError("not a trainer_state.json: no log_history list", path=path)
+        raise HistoryError(
+            "not a trainer_state.json: no log_history list",
+            path=path,
+            hint="use the trainer_state.json that Trainer writes into each checkpoint folder",
+        )
     log = obj["log_history"]
     notes: list[Note] = list(warnings)
     points: dict[str, list[tuple[float, float]]] = {}
@@ -66,6 +71,7 @@ def read_hf(data: bytes, path: str, run: str | None = None) -> list[History]:
                 f"log_history[{i}] is a {type(entry).__name__}, not an object",
                 path=path,
                 where=f"log_history[{i}]",
+                hint="the file was edited or damaged; use the one Trainer wrote",
             )
         step = entry.get("step")
         if not isinstance(step, int | float) or isinstance(step, bool):
@@ -87,7 +93,11 @@ def read_hf(data: bytes, path: str, run: str | None = None) -> list[History]:
     if fallback:
         notes.append(note("warn.hf_no_step", count=fallback))
     if not points:
-        raise HistoryError("no metrics found (log_history is empty)", path=path)
+        raise HistoryError(
+            "no metrics found (log_history is empty)",
+            path=path,
+            hint="nothing was logged yet; check logging_steps and eval_strategy",
+        )
     series: dict[str, Series] = {}
     for key, pts in points.items():
         series[key] = logged_series(

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from reporter.errors import HistoryError
+from reporter.errors import HistoryError, UnsafeInputError
 from reporter.history import safepickle
 from reporter.history.model import History, Note, Series, epoch_series, note
 from reporter.history.runs import select
@@ -34,7 +34,9 @@ def _key(key: object, path: str) -> str:
     if isinstance(key, str):
         return key
     raise HistoryError(
-        f"metric names must be strings, found a {type(key).__name__} key {key!r:.40}", path=path
+        f"metric names must be strings, found a {type(key).__name__} key {key!r:.40}",
+        path=path,
+        hint="save history.history, whose keys are the metric names",
     )
 
 
@@ -54,6 +56,7 @@ def _numbers(value: object, path: str, where: str) -> np.ndarray[Any, np.dtype[n
                 f"expected a list of numbers, found {type(item).__name__} at position {i}",
                 path=path,
                 where=where,
+                hint="each metric is a flat list of numbers, one per epoch (null for a gap)",
             )
         if item is None:
             out[i] = math.nan
@@ -93,7 +96,12 @@ def _run(
         elif isinstance(value, Mapping):
             notes.append(note("warn.nested_ignored", key=where))
         else:
-            raise HistoryError(f"unexpected {type(value).__name__} value", path=path, where=where)
+            raise HistoryError(
+                f"unexpected {type(value).__name__} value",
+                path=path,
+                where=where,
+                hint="each metric is a flat list of numbers, one per epoch",
+            )
     if not series:
         return None
     lengths = {len(s) for s in series.values()}
@@ -117,7 +125,11 @@ def runs_from_object(
     if isinstance(obj, list | tuple) or safepickle.is_array(obj):
         values = _numbers(obj, path, "(top level)")
         if values.size == 0:
-            raise HistoryError("no metrics found (the list is empty)", path=path)
+            raise HistoryError(
+                "no metrics found (the list is empty)",
+                path=path,
+                hint="training saved no epochs yet",
+            )
         return [
             History(
                 name=stem,
@@ -131,6 +143,8 @@ def runs_from_object(
         raise HistoryError(
             f"expected an object of metric lists at the top level, found {type(obj).__name__}",
             path=path,
+            where="(top level)",
+            hint='a Keras history looks like {"loss": [0.9, 0.5], "val_loss": [1.0, 0.7]}',
         )
     run = _run(obj, path, stem, fmt, warnings=warnings)
     if run is not None:
@@ -143,7 +157,11 @@ def runs_from_object(
             if nested is not None:
                 runs.append(nested)
     if not runs:
-        raise HistoryError("no metrics found (no key holds a list of numbers)", path=path)
+        raise HistoryError(
+            "no metrics found (no key holds a list of numbers)",
+            path=path,
+            hint='a Keras history looks like {"loss": [0.9, 0.5], "val_loss": [1.0, 0.7]}',
+        )
     return runs
 
 
@@ -168,12 +186,25 @@ def load_json(data: bytes, path: str) -> tuple[object, tuple[Note, ...]]:
     except json.JSONDecodeError as exc:
         what = "the file ends too early (truncated?)" if exc.pos >= len(text.rstrip()) else exc.msg
         raise HistoryError(
-            f"invalid JSON: {what}", path=path, where=f"line {exc.lineno} column {exc.colno}"
+            f"invalid JSON: {what}",
+            path=path,
+            where=f"line {exc.lineno} column {exc.colno}",
+            hint="the save was interrupted; re-save it"
+            if what.startswith("the file ends")
+            else "fix the JSON there (a JSON checker shows the context)",
         ) from exc
     except RecursionError as exc:
-        raise HistoryError("invalid JSON: nested too deeply", path=path) from exc
+        raise HistoryError(
+            "invalid JSON: nested too deeply",
+            path=path,
+            hint="not a training history (histories nest two levels at most)",
+        ) from exc
     except ValueError as exc:  # int too large (sys.int_info.str_digits_check_threshold)
-        raise HistoryError(f"invalid JSON: number too large ({exc})", path=path) from exc
+        raise HistoryError(
+            "invalid JSON: number too large (an integer of more than 4300 digits)",
+            path=path,
+            hint="not a training history; metric values are ordinary floats",
+        ) from exc
     return obj, tuple(dict.fromkeys(warn))
 
 
@@ -183,5 +214,8 @@ def read_json(data: bytes, path: str, run: str | None = None) -> list[History]:
 
 
 def read_pickle(data: bytes, path: str, run: str | None = None) -> list[History]:
-    obj = safepickle.safe_loads(data)
-    return select(runs_from_object(obj, path, "keras-pickle"), run, path)
+    try:
+        obj = safepickle.safe_loads(data)
+        return select(runs_from_object(obj, path, "keras-pickle"), run, path)
+    except UnsafeInputError as exc:
+        raise exc.at(path) from None

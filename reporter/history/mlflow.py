@@ -29,6 +29,9 @@ STATUS = {"1": "RUNNING", "2": "SCHEDULED", "3": "FINISHED", "4": "FAILED", "5":
 MAX_RUNS = 500
 
 
+DAMAGED = "the metric file is damaged; MLflow writes one 'timestamp value step' per line"
+
+
 def looks_sqlite(data: bytes, path: str) -> bool:
     return data.startswith(b"SQLite format 3\x00")
 
@@ -94,6 +97,7 @@ def _read_values(folder: Path, root: Path, kind: str) -> dict[str, str]:
             raise UnsafeInputError(
                 f"{kind}/{file.relative_to(base)} is a symbolic link; links are not followed",
                 path=str(file),
+                hint="copy the file into the run folder instead of linking to it",
             )
         if file.is_file():
             out[str(file.relative_to(base))] = file.read_text("utf-8", errors="replace").strip()[
@@ -116,6 +120,7 @@ def _metric_file(file: Path, name: str) -> tuple[np.ndarray, np.ndarray, list[No
                 f"expected 'timestamp value step', found {len(fields)} field(s)",
                 path=str(file),
                 where=f"line {lineno}",
+                hint=DAMAGED,
             )
         ts, value = fields[0], fields[1]
         step = fields[2] if len(fields) == 3 else "0"
@@ -124,13 +129,19 @@ def _metric_file(file: Path, name: str) -> tuple[np.ndarray, np.ndarray, list[No
             st = int(step)
         except ValueError:
             raise HistoryError(
-                "timestamp and step must be whole numbers", path=str(file), where=f"line {lineno}"
+                "timestamp and step must be whole numbers",
+                path=str(file),
+                where=f"line {lineno}",
+                hint=DAMAGED,
             ) from None
         try:
             v = float(value)
         except ValueError:
             raise HistoryError(
-                f"{value[:30]!r} is not a number", path=str(file), where=f"line {lineno}"
+                f"{value[:30]!r} is not a number",
+                path=str(file),
+                where=f"line {lineno}",
+                hint=DAMAGED,
             ) from None
         steps.append(st)
         values.append(v)
@@ -161,18 +172,27 @@ def _run_from_folder(folder: Path, root: Path) -> History:
                 f"metrics/{file.relative_to(metrics_dir)} is a symbolic link; "
                 "links are not followed",
                 path=str(file),
+                hint="copy the file into the run folder instead of linking to it",
             )
         if not file.is_file():
             continue
         if not _inside(root, file):
-            raise UnsafeInputError("a metric file lies outside the input folder", path=str(file))
+            raise UnsafeInputError(
+                "a metric file lies outside the input folder",
+                path=str(file),
+                hint="copy the file into the run folder instead of linking to it",
+            )
         name = file.relative_to(metrics_dir).as_posix()
         st, v, n = _metric_file(file, name)
         notes.extend(n)
         if st.size:
             raw[name] = (st, v)
     if not raw:
-        raise HistoryError("no metrics found in this MLflow run", path=str(folder))
+        raise HistoryError(
+            "no metrics found in this MLflow run",
+            path=str(folder),
+            hint="the run logged no metrics (mlflow.log_metric)",
+        )
     series, axis = _to_series(raw, notes)
     params = _read_values(folder, root, "params")
     tags = _read_values(folder, root, "tags")
@@ -198,7 +218,11 @@ def read_file_store(path: str, run: str | None = None) -> list[History]:
         else list(_run_dirs(root))
     )
     if not folders:
-        raise HistoryError("no MLflow run folder (meta.yaml + metrics/) found", path=path)
+        raise HistoryError(
+            "no MLflow run folder (meta.yaml + metrics/) found",
+            path=path,
+            hint="point at mlruns/, an experiment folder or a run folder",
+        )
     runs = []
     ids = []
     for folder in folders:
@@ -211,7 +235,9 @@ def read_file_store(path: str, run: str | None = None) -> list[History]:
             if "no metrics found" not in exc.message:
                 raise
     if not runs:
-        raise HistoryError("no MLflow run here has metrics", path=path)
+        raise HistoryError(
+            "no MLflow run here has metrics", path=path, hint="the runs logged no metrics"
+        )
     return select(runs, run, path, default="all", ids=ids)
 
 
@@ -220,13 +246,18 @@ def read_sqlite(data: bytes, path: str, run: str | None = None) -> list[History]
     try:
         con = sqlite3.connect(uri, uri=True)
     except sqlite3.Error as exc:
-        raise HistoryError(f"cannot open the SQLite file: {exc}", path=path) from exc
+        raise HistoryError(
+            f"cannot open the SQLite file: {exc}",
+            path=path,
+            hint="check that it is an MLflow tracking database (mlflow.db)",
+        ) from exc
     try:
         tables = {r[0] for r in con.execute("select name from sqlite_master where type='table'")}
         if not {"runs", "metrics"} <= tables:
             raise HistoryError(
                 "an SQLite file, but not an MLflow tracking store (no runs/metrics tables)",
                 path=path,
+                hint="point at the database given to mlflow --backend-store-uri",
             )
         runs_rows = con.execute(
             "select run_uuid, name, status, experiment_id from runs order by start_time"
@@ -275,9 +306,15 @@ def read_sqlite(data: bytes, path: str, run: str | None = None) -> list[History]
             )
             ids.append(run_uuid)
     except sqlite3.DatabaseError as exc:
-        raise HistoryError(f"cannot read the MLflow store: {exc}", path=path) from exc
+        raise HistoryError(
+            f"cannot read the MLflow store: {exc}",
+            path=path,
+            hint="the database is damaged or from an unsupported MLflow version",
+        ) from exc
     finally:
         con.close()
     if not runs:
-        raise HistoryError("no run in this MLflow store has metrics", path=path)
+        raise HistoryError(
+            "no run in this MLflow store has metrics", path=path, hint="the runs logged no metrics"
+        )
     return select(runs, run, path, default="all", ids=ids)

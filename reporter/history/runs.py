@@ -18,7 +18,7 @@ def select(
     """Pick runs by ``run``: ``None`` → ``default`` (``all`` or ``last``), ``all``, ``last``,
     a 1-based number, or a run id / name (unique prefix of an id, or an exact name)."""
     if not runs:
-        raise HistoryError("no metrics found", path=path)
+        raise HistoryError("no metrics found", path=path, hint="the file holds no runs")
     choice = run if run is not None else default
     if choice == "all":
         return list(runs)
@@ -27,7 +27,11 @@ def select(
     if choice.isdigit():
         k = int(choice)
         if not 1 <= k <= len(runs):
-            raise HistoryError(f"--run {k}: the file holds {len(runs)} run(s)", path=path)
+            raise HistoryError(
+                f"--run {k}: the file holds {len(runs)} run(s)",
+                path=path,
+                hint=f"pass a number from 1 to {len(runs)}, last or all",
+            )
         return [runs[k - 1]]
     ids = list(ids) if ids is not None else [r.name for r in runs]
     hits = [
@@ -41,7 +45,11 @@ def select(
         f"{i[:8]} {r.info.get('run_name', r.name)}" for r, i in zip(runs, ids, strict=True)
     )
     if not hits:
-        raise HistoryError(f"no run matches {choice!r} (runs: {listing})", path=path)
+        raise HistoryError(
+            f"no run matches {choice!r} (runs: {listing})",
+            path=path,
+            hint="pass a run id, a name, a number, last or all",
+        )
     raise HistoryError(
-        f"{choice!r} matches {len(hits)} runs; pass a run id (runs: {listing})", path=path
+        f"{choice!r} matches {len(hits)} runs (runs: {listing})", path=path, hint="pass a run id"
     )

@@ -69,15 +69,17 @@ _FORBIDDEN_OPS = {
 _MEMO_OPS = {"PUT", "BINPUT", "LONG_BINPUT", "GET", "BINGET", "LONG_BINGET"}
 _TEXT_ARGS = {"stringnl", "stringnl_noescape", "stringnl_noescape_pair"}
 _KERAS_HINT = (
-    "this pickle holds a Keras/TensorFlow object (e.g. a History or a model), not a history "
-    "dict; save it with pickle.dump(history.history, f) instead"
+    "this pickle holds a Keras/TensorFlow object (e.g. a History or a model), not a history dict"
+)
+_KERAS_TODO = (
+    "save the dict instead: pickle.dump(history.history, f), or json.dump(history.history, f)"
 )
 _KERAS_ROOTS = ("keras", "tensorflow", "tf_keras", "tensorflow_core")
 _CODE_TO_OP = {op.code: op for op in pickletools.opcodes}
 
 
 def _refuse(message: str) -> UnsafeInputError:
-    return UnsafeInputError(message)
+    return UnsafeInputError(message, hint=_KERAS_TODO if message == _KERAS_HINT else None)
 
 
 # ----------------------------------------------------------------------------- stand-ins
@@ -272,7 +274,7 @@ def _prescan(data: bytes) -> None:
                     if exc.message == _KERAS_HINT or problem is None:
                         problem = exc
         elif op.name in _MEMO_OPS and isinstance(arg, int) and (arg < 0 or arg > len(data)):
-            raise _refuse(f"pickle memo index {arg} at byte {pos} is out of range")
+            raise _refuse(f"pickle memo index {arg} at byte {pos} is out of range (a memory bomb)")
         if isinstance(arg, str) and "UNICODE" in op.name:
             strings = [*strings[-1:], arg]
         if op.name == "STOP":

@@ -38,11 +38,19 @@ def _records(data: bytes, path: str) -> Iterator[bytes]:
     pos = 0
     while pos < len(data):
         if pos + 12 > len(data):
-            raise HistoryError(f"event file truncated at byte {pos}", path=path)
+            raise HistoryError(
+                f"event file truncated at byte {pos}",
+                path=path,
+                hint="the writer was interrupted; the next flush completes it",
+            )
         (length,) = struct.unpack_from("<Q", data, pos)
         start = pos + 12
         if length > len(data) - start - 4:
-            raise HistoryError(f"event file truncated or corrupt at byte {pos}", path=path)
+            raise HistoryError(
+                f"event file truncated or corrupt at byte {pos}",
+                path=path,
+                hint="the writer was interrupted; the next flush completes it",
+            )
         yield data[start : start + length]
         pos = start + length + 4
 
@@ -86,14 +94,20 @@ def read_tfevents(data: bytes, path: str, run: str | None = None) -> list[Histor
         try:
             data = src.read_bytes()
         except OSError as exc:
-            raise HistoryError(f"cannot read: {exc.strerror or exc}", path=path) from exc
+            raise HistoryError(
+                f"cannot read: {exc.strerror or exc}",
+                path=path,
+                hint="check that the file exists and is readable by this user",
+            ) from exc
     raw: dict[str, list[tuple[float, float]]] = {}
     for i, record in enumerate(_records(data, path)):
         try:
             event = event_pb2.Event.FromString(record)
         except Exception as exc:  # protobuf's DecodeError and friends
             raise HistoryError(
-                f"record {i} is not a TensorBoard event ({type(exc).__name__})", path=path
+                f"record {i} is not a TensorBoard event ({type(exc).__name__})",
+                path=path,
+                hint="the file is damaged or is not a TensorBoard event file",
             ) from exc
         if not event.HasField("summary"):
             continue
@@ -102,7 +116,11 @@ def read_tfevents(data: bytes, path: str, run: str | None = None) -> list[Histor
             if value is not None and v.tag:
                 raw.setdefault(v.tag, []).append((float(event.step), value))
     if not raw:
-        raise HistoryError("no scalar summaries in this event file", path=path)
+        raise HistoryError(
+            "no scalar summaries in this event file",
+            path=path,
+            hint="only scalars (tf.summary.scalar, add_scalar) are reported",
+        )
     notes: list[Note] = []
     series: dict[str, Series] = {}
     # Keras's TensorBoard callback writes train/ and validation/ folders with the same tags
