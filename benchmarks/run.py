@@ -137,8 +137,24 @@ def suite_read(repeat: int) -> None:
 
 
 def _batch(src: Path, out: Path, jobs: int, *extra: str) -> float:
-    wall, _ = measure([sys.executable, "-m", "reporter", "batch", str(src), "-o", str(out),
-                       "-j", str(jobs), "-q", "--settle", "0", *extra], src.parent)
+    wall, _ = measure(
+        [
+            sys.executable,
+            "-m",
+            "reporter",
+            "batch",
+            str(src),
+            "-o",
+            str(out),
+            "-j",
+            str(jobs),
+            "-q",
+            "--settle",
+            "0",
+            *extra,
+        ],
+        src.parent,
+    )
     return wall
 
 
@@ -162,10 +178,25 @@ def suite_batch(repeat: int) -> None:
         manifest = json.loads((work / "out1" / ".reporter-manifest.json").read_text())
         warm = statistics.median(e["seconds"] for e in manifest["items"].values())
         cold = statistics.median(
-            measure([sys.executable, "-m", "reporter", "report", str(seed), "-o",
-                     str(work / "cold"), "-q"], work)[0] for _ in range(repeat))
-        print(f"  per report in a warm worker {warm:5.2f} s vs a cold `reporter report` {cold:5.2f} s:"
-              f" {warm / cold:.2f}x (target <= 0.5x)")
+            measure(
+                [
+                    sys.executable,
+                    "-m",
+                    "reporter",
+                    "report",
+                    str(seed),
+                    "-o",
+                    str(work / "cold"),
+                    "-q",
+                ],
+                work,
+            )[0]
+            for _ in range(repeat)
+        )
+        print(
+            f"  per report in a warm worker {warm:5.2f} s vs a cold `reporter report` {cold:5.2f} s:"
+            f" {warm / cold:.2f}x (target <= 0.5x)"
+        )
         src100 = work / "src100"
         src100.mkdir()
         for i in range(100):
@@ -182,22 +213,32 @@ def _write_inputs(work: Path) -> dict[str, Path]:
 
     rng = np.random.default_rng(0)
     out = {}
-    log = [{"step": s, "epoch": s / 10_000, "loss": float(2 * np.exp(-s / 30_000)
-                                                         + rng.normal(0, 0.05))}
-           for s in range(1, 100_001)]
-    log += [{"step": s, "epoch": s / 10_000, "eval_loss": float(1.5 * np.exp(-s / 40_000) + 0.3)}
-            for s in range(1_000, 100_001, 1_000)]
+    log = [
+        {
+            "step": s,
+            "epoch": s / 10_000,
+            "loss": float(2 * np.exp(-s / 30_000) + rng.normal(0, 0.05)),
+        }
+        for s in range(1, 100_001)
+    ]
+    log += [
+        {"step": s, "epoch": s / 10_000, "eval_loss": float(1.5 * np.exp(-s / 40_000) + 0.3)}
+        for s in range(1_000, 100_001, 1_000)
+    ]
     (work / "steps").mkdir()
     out["100k steps"] = work / "steps" / "trainer_state.json"
     out["100k steps"].write_text(json.dumps({"log_history": log}))
     for classes in (5, 100, 1000):
         n = 30
-        h = {"loss": list(np.linspace(2, 0.3, n)),
-             "val_loss": list(np.linspace(2, 0.5, n) + rng.normal(0, 0.02, n))}
+        h = {
+            "loss": list(np.linspace(2, 0.3, n)),
+            "val_loss": list(np.linspace(2, 0.5, n) + rng.normal(0, 0.02, n)),
+        }
         for k in range(classes):
             key = "recall" + ("" if k == 0 else f"_{k}")
-            h["val_" + key] = list(np.clip(np.linspace(0.1, rng.uniform(0.4, 0.99), n)
-                                           + rng.normal(0, 0.03, n), 0, 1))
+            h["val_" + key] = list(
+                np.clip(np.linspace(0.1, rng.uniform(0.4, 0.99), n) + rng.normal(0, 0.03, n), 0, 1)
+            )
             h[key] = list(np.clip(np.linspace(0.1, rng.uniform(0.5, 1.0), n), 0, 1))
         out[f"{classes} classes"] = work / f"classes{classes}.json"
         out[f"{classes} classes"].write_text(json.dumps(h))
@@ -215,8 +256,24 @@ def suite_scale(repeat: int) -> None:
             outs = []
             for k in range(repeat):
                 out = work / f"out-{tag}-{k}"
-                outs.append((*measure([sys.executable, "-m", "reporter", "report", str(path),
-                                       "-o", str(out), "-q"], work), out))
+                outs.append(
+                    (
+                        *measure(
+                            [
+                                sys.executable,
+                                "-m",
+                                "reporter",
+                                "report",
+                                str(path),
+                                "-o",
+                                str(out),
+                                "-q",
+                            ],
+                            work,
+                        ),
+                        out,
+                    )
+                )
             wall = statistics.median(o[0] for o in outs)
             rss = max(o[1] for o in outs)
             size = max(p.stat().st_size for o in outs for p in o[2].glob("*/report.pdf"))
@@ -225,15 +282,23 @@ def suite_scale(repeat: int) -> None:
         base = run(seed, "seed")
         five = run(inputs["5 classes"], "c5")
         print(f"\n== scale (median of {repeat}; peak RSS target <= 250 MiB everywhere)")
-        print(f"  seed-shaped history   {base[0]:5.2f} s {base[1]:6.1f} MiB {base[2] / 1e3:6.0f} kB")
-        print(f"  5 classes             {five[0]:5.2f} s {five[1]:6.1f} MiB {five[2] / 1e3:6.0f} kB")
+        print(
+            f"  seed-shaped history   {base[0]:5.2f} s {base[1]:6.1f} MiB {base[2] / 1e3:6.0f} kB"
+        )
+        print(
+            f"  5 classes             {five[0]:5.2f} s {five[1]:6.1f} MiB {five[2] / 1e3:6.0f} kB"
+        )
         steps = run(inputs["100k steps"], "steps")
-        print(f"  100,000-step log      {steps[0]:5.2f} s {steps[1]:6.1f} MiB {steps[2] / 1e3:6.0f} kB"
-              f"  time {steps[0] / base[0]:.2f}x the seed (target <= 1.5x), PDF <= 1 MB")
+        print(
+            f"  100,000-step log      {steps[0]:5.2f} s {steps[1]:6.1f} MiB {steps[2] / 1e3:6.0f} kB"
+            f"  time {steps[0] / base[0]:.2f}x the seed (target <= 1.5x), PDF <= 1 MB"
+        )
         for label in ("100 classes", "1000 classes"):
             r = run(inputs[label], label.split()[0])
-            print(f"  {label:21s} {r[0]:5.2f} s {r[1]:6.1f} MiB {r[2] / 1e3:6.0f} kB"
-                  f"  time {r[0] / five[0]:.2f}x 5 classes (target <= 2x)")
+            print(
+                f"  {label:21s} {r[0]:5.2f} s {r[1]:6.1f} MiB {r[2] / 1e3:6.0f} kB"
+                f"  time {r[0] / five[0]:.2f}x 5 classes (target <= 2x)"
+            )
 
 
 SUITES = {"report": suite_report, "read": suite_read, "batch": suite_batch, "scale": suite_scale}

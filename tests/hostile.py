@@ -486,7 +486,11 @@ def cases(canary: Path) -> list[Case]:
         r"column 'loss': '0,5' is not a number",
     )
     add(
-        15, "nul.csv", _bytes(b"epoch,loss\n0,1.0\n1,0.\x005\n"), "E", r"NUL character at offset 21: not a text file"
+        15,
+        "nul.csv",
+        _bytes(b"epoch,loss\n0,1.0\n1,0.\x005\n"),
+        "E",
+        r"NUL character at offset 21: not a text file",
     )
     add(
         15,

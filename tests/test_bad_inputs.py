@@ -165,8 +165,19 @@ def mixed_batch(hostile_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONWARNINGS": "ignore::DeprecationWarning"}
     env.pop("MPLBACKEND", None)
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "tests" / "audited.py"), str(log), "batch", str(src)]
-        + ["-o", str(out), "--jobs", "2", "--settle", "30"],
+        [
+            sys.executable,
+            str(ROOT / "tests" / "audited.py"),
+            str(log),
+            "batch",
+            str(src),
+            "-o",
+            str(out),
+            "--jobs",
+            "2",
+            "--settle",
+            "30",
+        ],
         cwd=cwd,
         env=env,
         capture_output=True,

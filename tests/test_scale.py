@@ -131,8 +131,10 @@ def test_hundreds_of_metrics_are_capped_with_a_pointer() -> None:
     from reporter.i18n import messages
     from reporter.render import MAX_BEST_ROWS, MAX_FIGURES, build_context, shown_families
 
-    series = {f"metric_{k:03d}_acc": epoch_series(f"metric_{k:03d}_acc", np.linspace(0, 1, 10))
-              for k in range(300)}
+    series = {
+        f"metric_{k:03d}_acc": epoch_series(f"metric_{k:03d}_acc", np.linspace(0, 1, 10))
+        for k in range(300)
+    }
     a = analyze(History("wide", Path("w.json"), series, "test"))
     shown, hidden = shown_families(a.catalog)
     assert len(shown) == MAX_FIGURES and hidden == 300 - MAX_FIGURES
