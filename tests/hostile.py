@@ -586,6 +586,13 @@ def cases(canary: Path) -> list[Case]:
     add(19, "single-point.json", _json({"loss": [0.5], "val_loss": [0.6]}), "OK")
     add(
         19,
+        "diverged-from-start.json",
+        _text('{"loss": [1.0, 0.5, 0.4], "val_loss": [-Infinity, 0.0, -1.0]}'),
+        "W",
+        "warn.nonfinite",
+    )
+    add(
+        19,
         "all-nan.json",
         _text('{"loss": [1.0, 0.5, 0.4], "val_loss": [NaN, NaN, NaN]}'),
         "W",

@@ -445,6 +445,23 @@ def _recommend(
             ),
             situations,
         )
+    if _argbest(history[monitor].values, mode) is None:  # only NaN/inf: nothing to keep
+        n = history.n_epochs
+        return (
+            Recommendation(
+                "no_validation",
+                monitor,
+                mode,
+                None,
+                None,
+                None,
+                n,
+                None,
+                "rec.no_finite",
+                {"monitor": monitor},
+            ),
+            situations,
+        )
     v = history[monitor].values
     n = int(v.shape[0])
     s = smoothed[monitor]
@@ -460,8 +477,23 @@ def _recommend(
         bad = int(np.searchsorted(history[monitor].x, diverged.epochs[0]))
         bad = min(bad, n - 1)
         keep = _argbest(v, mode, max(bad - 1, 0))
-        if keep is None:
-            keep = 0
+        if keep is None:  # nothing finite before the divergence: no checkpoint worth keeping
+            params = dict(base, stop_epoch=ex(bad), metric=diverged.metric)
+            rec = Recommendation(
+                "diverged",
+                monitor,
+                mode,
+                bad,
+                None,
+                None,
+                n,
+                patience,
+                "rec.diverged_no_keep",
+                params,
+                "medium",
+                ("divergence",),
+            )
+            return rec, situations
         params = dict(
             base,
             keep_epoch=ex(keep),
@@ -541,7 +573,8 @@ def _recommend(
             base, keep_epoch=ex(keep), value=float(v[keep]), since_epoch=ex(min(smooth_best, n - 1))
         )
     else:
-        keep = _argbest(v, mode, stop) or 0
+        best_so_far = _argbest(v, mode, stop)
+        keep = best_so_far if best_so_far is not None else raw_best
         rec_kind, stop_index = "stop", stop
         params = dict(
             base,
@@ -555,8 +588,8 @@ def _recommend(
             saved_pct=100.0 * (n - (stop + 1)) / n,
         )
         key = "rec.stop"
-        if train is not None:
-            tv = history[train].values
+        tv = history[train].values if train is not None else np.zeros(0)
+        if train is not None and stop < tv.shape[0]:  # a shorter train log says nothing here
             a, b = tv[smooth_best], tv[stop]
             if np.isfinite(a) and np.isfinite(b) and a != 0:
                 change = 100.0 * (b - a) / abs(a)

@@ -259,7 +259,12 @@ def read_lightning(data: bytes, path: str, run: str | None = None) -> list[Histo
     table = read_table(data, path)
     step_col = _column(table, "step")
     epoch_col = _column(table, "epoch")
-    assert step_col is not None
+    if step_col is None:
+        raise HistoryError(
+            "no 'step' column, so not a Lightning metrics.csv",
+            path=path,
+            hint="leave out --format to let the reader be chosen from the content",
+        )
     metric_cols = [i for i in range(len(table.header)) if i not in (step_col, epoch_col)]
     steps = np.array([_number(c[step_col], "step", ln, path) for ln, c in table.rows])
     epochs = (

@@ -24,6 +24,7 @@ import numpy as np
 from reporter.errors import HistoryError, UnsafeInputError
 from reporter.history.model import Axis, History, Note, Series, logged_series
 from reporter.history.runs import select
+from reporter.history.text import decode_text
 
 STATUS = {"1": "RUNNING", "2": "SCHEDULED", "3": "FINISHED", "4": "FAILED", "5": "KILLED"}
 MAX_RUNS = 500
@@ -110,7 +111,7 @@ def _metric_file(file: Path, name: str) -> tuple[np.ndarray, np.ndarray, list[No
     steps: list[int] = []
     values: list[float] = []
     notes: list[Note] = []
-    text = file.read_text("utf-8", errors="strict")
+    text = decode_text(file.read_bytes(), str(file))
     for lineno, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
@@ -241,6 +242,24 @@ def read_file_store(path: str, run: str | None = None) -> list[History]:
     return select(runs, run, path, default="all", ids=ids)
 
 
+def _sql_number(cell: object, path: str, where: str, column: str) -> float:
+    """A number from a metrics row; NULL is a gap for values, anything else non-numeric is an
+    error naming the row."""
+    if cell is None and column == "value":
+        return math.nan
+    if isinstance(cell, int | float) and not isinstance(cell, bool):
+        return float(cell)
+    try:
+        return float(str(cell))
+    except ValueError:
+        raise HistoryError(
+            f"{column} {str(cell)[:30]!r} is not a number",
+            path=path,
+            where=where,
+            hint="the database is damaged or was not written by MLflow",
+        ) from None
+
+
 def read_sqlite(data: bytes, path: str, run: str | None = None) -> list[History]:
     uri = Path(path).resolve().as_uri() + "?mode=ro&immutable=1"
     try:
@@ -251,6 +270,7 @@ def read_sqlite(data: bytes, path: str, run: str | None = None) -> list[History]
             path=path,
             hint="check that it is an MLflow tracking database (mlflow.db)",
         ) from exc
+    con.text_factory = lambda b: b.decode("utf-8", "replace")  # a damaged file is still read
     try:
         tables = {r[0] for r in con.execute("select name from sqlite_master where type='table'")}
         if not {"runs", "metrics"} <= tables:
@@ -276,13 +296,15 @@ def read_sqlite(data: bytes, path: str, run: str | None = None) -> list[History]
             raw: dict[str, tuple[list[float], list[float]]] = {}
             for key, value, step, is_nan in rows:
                 st, vs = raw.setdefault(str(key), ([], []))
-                st.append(float(step))
-                vs.append(math.nan if is_nan else float(value))
+                where = f"metrics {str(key)[:60]!r} of run {str(run_uuid)[:32]}"
+                st.append(_sql_number(step, path, where, "step"))
+                vs.append(math.nan if is_nan else _sql_number(value, path, where, "value"))
             arrays = {k: (np.array(a), np.array(b)) for k, (a, b) in raw.items()}
             series, axis = _to_series(arrays, notes)
+            run_uuid = str(run_uuid)
             info = {
                 "run_id": run_uuid,
-                "run_name": name or run_uuid[:8],
+                "run_name": str(name or run_uuid[:8]),
                 "status": str(status),
                 "experiment_id": str(experiment),
             }
@@ -305,7 +327,7 @@ def read_sqlite(data: bytes, path: str, run: str | None = None) -> list[History]
                 )
             )
             ids.append(run_uuid)
-    except sqlite3.DatabaseError as exc:
+    except sqlite3.Error as exc:
         raise HistoryError(
             f"cannot read the MLflow store: {exc}",
             path=path,
