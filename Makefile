@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup report test bench lint histories clean
+.PHONY: help setup report test bench fuzz lint histories clean
 
 help: ## Show the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -26,6 +26,9 @@ test: $(STAMP) ## Set up, then run the whole test suite
 
 bench: $(STAMP) ## Measure speed and memory against ../shared/bench/floor.py (prints ratios)
 	$(BIN)/python benchmarks/run.py
+
+fuzz: $(STAMP) ## Fuzz every reader and the analysis, FUZZ_SECONDS (180) each
+	$(BIN)/python scripts/fuzz.py --seconds $(or $(FUZZ_SECONDS),180)
 
 lint: $(STAMP) ## ruff and mypy
 	$(BIN)/ruff check reporter tests scripts benchmarks

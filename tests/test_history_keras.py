@@ -57,7 +57,7 @@ def test_nan_infinity_and_duplicates_become_warnings(tmp_path: Path) -> None:
         (b'{"loss": [1, 2', "line 1 column 15.*truncated"),
         (b"[" * 100000 + b"]" * 100000, "nested too deeply"),
         (b'{"loss": [' + b"9" * 5000 + b"]}", "number too large"),
-        (b'"just a string"', "unknown format"),
+        (b'"just a string"', "top level, found str"),
         (b'{"loss": "abc"}', "no metrics found"),
         (b'{"loss": [1, "x"]}', "loss: expected a list of numbers, found str at position 1"),
         (b'{"loss": [[1, 2]]}', "found list at position 0"),
