@@ -13,14 +13,17 @@ import re
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
 
-def visible(text: str, keep: str = "") -> str:
-    """``text`` with control characters, terminal escapes and bidi overrides spelled out
-    (``\\x1b``, ``\\u202e``), except the characters in ``keep``."""
+def visible(text: str, keep: str = "", *, printed: bool = False) -> str:
+    """``text`` with control characters, terminal escapes and bidi overrides spelled out,
+    except the characters in ``keep``: ``\\x1b`` for terminals and logs, or ``[U+001B]``
+    for ``printed`` text (the report's Hangul font draws a backslash as a won sign)."""
 
     def esc(m: re.Match[str]) -> str:
         c = m.group(0)
         if c in keep:
             return c
+        if printed:
+            return f"[U+{ord(c):04X}]"
         return f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}"
 
     return _CONTROL.sub(esc, text)

@@ -37,7 +37,8 @@ def shorten(text: str, limit: int) -> str:
     the whole, so two long names that share their beginning never look the same."""
     from reporter.errors import visible
 
-    text = visible(text, keep="\n\t")  # a NUL or an escape code never reaches a PDF or SVG
+    # a NUL or an escape code never reaches a PDF or an SVG: it is spelled out as [U+001B]
+    text = visible(text, keep="\n\t", printed=True)
     if len(text) <= limit:
         return text
     import hashlib

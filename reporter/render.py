@@ -185,7 +185,7 @@ def _visible(value: Any) -> Any:
     """Every string printed by a template: control characters (from metric names) spelled out,
     so that a NUL or a terminal escape never reaches the PDF's text."""
     if isinstance(value, str) and not isinstance(value, markupsafe.Markup):
-        return visible(value, keep="\n\t")
+        return visible(value, keep="\n\t", printed=True)
     return value
 
 

@@ -349,6 +349,8 @@ def test_hostile_names_are_literal_text_and_attach_nothing(mixed_batch: BatchRun
     (folder,) = _entry(run, BY_ID["24-control-names.json"])[1]["outputs"]
     text = pdf_text(run.out / folder / "report.pdf")
     assert "\x1b" not in text and "\x00" not in text and "\u202e" not in text
+    flat = "".join(text.split())
+    assert "[U+001B][31mred" in flat and "abc[U+202E]txt.exe" in flat and "nul[U+0000]byte" in flat
     summary = json.loads((run.out / folder / "summary.json").read_text())
     assert set(hostile.CONTROL_NAMES) <= {s for f in summary["families"] for s in f["series"]}
 

@@ -7,6 +7,7 @@ catalog turns them into Korean and English sentences.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -524,7 +525,9 @@ def _recommend(
     # The smoothed curve has converged at the first epoch after which it never gets better
     # by more than the raw curve's usual epoch-to-epoch change (or min_delta, if larger):
     # drifting along a noisy plateau is not progress.
-    threshold = max(abs(min_delta), noise_scale(v))
+    noise = noise_scale(v)
+    # values near the float limits overflow the noise estimate: fall back to min_delta alone
+    threshold = max(abs(min_delta), noise) if math.isfinite(noise) else abs(min_delta)
     smooth_best = plateau_start(s, mode, threshold)
     raw_best = _argbest(v, mode)
     assert raw_best is not None
@@ -591,8 +594,8 @@ def _recommend(
         tv = history[train].values if train is not None else np.zeros(0)
         if train is not None and stop < tv.shape[0]:  # a shorter train log says nothing here
             a, b = tv[smooth_best], tv[stop]
-            if np.isfinite(a) and np.isfinite(b) and a != 0:
-                change = 100.0 * (b - a) / abs(a)
+            change = 100.0 * (b - a) / abs(a) if a != 0 else math.nan
+            if math.isfinite(change):
                 tmode = catalog.metric(train).direction or "min"
                 better = change < 0 if tmode == "min" else change > 0
                 params.update(train=train, train_change=change)
