@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import io
-import os
 import pickle
 import subprocess
 import sys
 import time
-import types
 from pathlib import Path
 from typing import Any
 
@@ -20,32 +17,7 @@ from reporter.history import load
 from reporter.history.safepickle import safe_loads
 
 from .conftest import REAL, need
-
-
-class _Numpy1Pickler(pickle._Pickler):  # type: ignore[name-defined]
-    """Writes numpy globals under numpy 1's module names (``numpy.core``), as old files have."""
-
-    def save_global(self, obj: Any, name: str | None = None) -> None:
-        module = getattr(obj, "__module__", "")
-        qual = name or obj.__qualname__
-        if module.startswith("numpy._core"):
-            module = "numpy.core" + module[len("numpy._core") :]
-        if self.proto >= 4:
-            self.save(module)
-            self.save(qual)
-            self.write(pickle.STACK_GLOBAL)
-        else:
-            self.write(pickle.GLOBAL + module.encode() + b"\n" + qual.encode() + b"\n")
-        self.memoize(obj)
-
-    dispatch = dict(pickle._Pickler.dispatch)  # type: ignore[attr-defined]
-    dispatch[types.FunctionType] = save_global
-
-
-def numpy1_dumps(obj: object, protocol: int) -> bytes:
-    buf = io.BytesIO()
-    _Numpy1Pickler(buf, protocol).dump(obj)
-    return buf.getvalue()
+from .hostile import MALFORMED_NUMPY, code_payloads, numpy1_dumps
 
 
 def keras_like(kind: str) -> dict[str, Any]:
@@ -118,47 +90,9 @@ def test_real_pickles_under_warnings_as_errors() -> None:
             load(path)
 
 
-class _Reduce:
-    def __init__(self, func: Any, *args: Any) -> None:
-        self.func, self.args = func, args
-
-    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
-        return self.func, self.args
-
-
-def _payloads(canary: Path) -> list[tuple[str, bytes]]:
-    import builtins
-    import subprocess as sp
-
-    cmd = f"touch {canary}"
-    out = []
-    for proto in (0, 2, 4, 5):
-        out.append(
-            (f"posix.system p{proto}", pickle.dumps({"loss": _Reduce(os.system, cmd)}, proto))
-        )
-        out.append(
-            (
-                f"builtins.eval p{proto}",
-                pickle.dumps(_Reduce(builtins.eval, f"open({str(canary)!r}, 'w')"), proto),
-            )
-        )
-        out.append(
-            (f"subprocess p{proto}", pickle.dumps(_Reduce(sp.call, ["touch", str(canary)]), proto))
-        )
-    out.append(
-        (
-            "numpy runstring",
-            b"cnumpy.testing._private.utils\nrunstring\n(S'import os; os.system(\"touch "
-            + str(canary).encode()
-            + b"\")'\n(dtR.",
-        )
-    )
-    return out
-
-
 def test_code_execution_payloads_are_refused(tmp_path: Path) -> None:
     canary = tmp_path / "canary"
-    for label, data in _payloads(canary):
+    for label, data in code_payloads(canary):
         with pytest.raises(UnsafeInputError, match="not allowed"):
             safe_loads(data)
         assert not canary.exists(), label
@@ -204,34 +138,7 @@ def test_shared_reference_expansion_is_refused(tmp_path: Path) -> None:
     assert time.perf_counter() - start < 1.0
 
 
-def _dtype_pickle(state: Any, code: str = "f8", raw: bytes = b"\x00" * 8) -> bytes:
-    from numpy._core.multiarray import scalar
-
-    return pickle.dumps(_Reduce(scalar, _DtypeReduce(code, state), raw), 2)
-
-
-class _DtypeReduce:
-    def __init__(self, code: str, state: Any) -> None:
-        self.code, self.state = code, state
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return np.dtype, (self.code, False, True), self.state
-
-
-MALFORMED = {
-    "segfault state (numpy #30476)": _dtype_pickle((3, "<", None, -1, -1, 0)),
-    "dict state": _dtype_pickle({"a": 1}),
-    "object dtype": _dtype_pickle((3, "|", None, None, None, -1, -1, 63), code="O8"),
-    "structured fields": _dtype_pickle((3, "|", None, ("a",), {"a": 1}, 8, 1, 0)),
-    "wrong byte count": _dtype_pickle((3, "<", None, None, None, -1, -1, 0), raw=b"\x00" * 3),
-    "2-D array": pickle.dumps(np.zeros((2, 2)), 2),
-    "masked-array subclass": pickle.dumps(np.ma.array([1.0, 2.0]), 2),
-    "object array": pickle.dumps(np.array([1.0, "x"], dtype=object), 2),
-    "structured array": pickle.dumps(np.zeros(2, dtype=[("a", "f8")]), 2),
-}
-
-
-@pytest.mark.parametrize("label", sorted(MALFORMED))
+@pytest.mark.parametrize("label", sorted(MALFORMED_NUMPY))
 def test_malformed_numpy_state_is_refused_and_process_survives(label: str) -> None:
     """Run in a child so that a regression (a segfault) fails this test instead of pytest."""
     code = (
@@ -242,7 +149,7 @@ def test_malformed_numpy_state_is_refused_and_process_survives(label: str) -> No
         "else:\n    print('loaded')\n"
     )
     proc = subprocess.run(
-        [sys.executable, "-c", code], input=MALFORMED[label], capture_output=True, timeout=60
+        [sys.executable, "-c", code], input=MALFORMED_NUMPY[label], capture_output=True, timeout=60
     )
     assert proc.returncode == 0, proc.stderr.decode()
     assert proc.stdout.startswith(b"refused:"), proc.stdout
