@@ -423,3 +423,72 @@ def test_inputs_that_vanish_or_lock_between_scan_and_read_fail_alone(
     assert set(failed) == {"gone.json", "locked.json"}
     assert "No such file or directory" in failed["gone.json"]
     assert "Permission denied" in failed["locked.json"]
+
+
+# ----------------------------------------------------------------------------- every reader
+
+NAN = float("nan")
+VALUES = [1.0, 0.6, NAN, 0.4, 0.45]
+
+
+def _every_format() -> dict[str, tuple[str, bytes]]:
+    """Each reader's own file (name, bytes) holding VALUES, one of them NaN."""
+    import pickle
+
+    from . import fuzzing
+
+    csv_rows = "".join(f"{i},{v}\n" for i, v in enumerate(VALUES))
+    lightning = "".join(f"{i},{10 * (i + 1)},{v}\n" for i, v in enumerate(VALUES))
+    return {
+        "keras-json": ("h.json", json.dumps({"loss": [1.0] * 5, "val_loss": VALUES}).encode()),
+        "keras-csv": ("training.log", ("epoch,val_loss\n" + csv_rows).encode()),
+        "lightning-csv": ("metrics.csv", ("epoch,step,val_loss\n" + lightning).encode()),
+        "hf-trainer-state": (
+            "trainer_state.json",
+            json.dumps(
+                {"log_history": [{"eval_loss": v, "step": 10 * i} for i, v in enumerate(VALUES)]}
+            ).encode(),
+        ),
+        "keras-pickle": ("h.pkl", pickle.dumps({"val_loss": np.asarray(VALUES, np.float32)}, 4)),
+        "mlflow-sqlite": (
+            "mlflow.db",
+            fuzzing.sqlite_store([("val_loss", v, 1, i) for i, v in enumerate(VALUES)]),
+        ),
+        "tfevents": (
+            "events.out.tfevents.1.host",
+            fuzzing._event_file(
+                [fuzzing._scalar_event("val_loss", v, i) for i, v in enumerate(VALUES)]
+            ),
+        ),
+    }
+
+
+EVERY = _every_format()
+
+
+@pytest.mark.parametrize("fmt", sorted(EVERY))
+def test_every_reader_handles_empty_garbage_truncated_and_nan(fmt: str, tmp_path: Path) -> None:
+    name, good = EVERY[fmt]
+    path = tmp_path / name
+    # NaN: read, drawn as a gap, counted in a warning
+    path.write_bytes(good)
+    (run,) = load(path, fmt)
+    gaps = [w.params for w in run.warnings if w.key in ("warn.nonfinite", "warn.csv_gaps")]
+    assert [(g["metric"].replace("eval_", "val_"), g["count"]) for g in gaps] == [("val_loss", 1)]
+    # empty: an error before any parsing
+    path.write_bytes(b"")
+    with pytest.raises(HistoryError, match="empty file"):
+        load(path, fmt)
+    # garbage and truncation: a one-line error with a hint, or (for line-based formats) the
+    # rows that survived with a warning; never another exception
+    rng = np.random.default_rng(len(fmt))
+    for data in (rng.bytes(300), good[: len(good) // 2], good[: len(good) - 7]):
+        path.write_bytes(data)
+        try:
+            runs = load(path, fmt)
+        except HistoryError as exc:
+            line = exc.one_line()
+            assert str(path) in line and "\n" not in line and exc.hint, line
+        else:
+            for r in runs:
+                assert all(len(s) <= len(VALUES) for s in r.series.values())
