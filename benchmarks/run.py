@@ -30,6 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("REPORTER_SHARED", ROOT.parent / "shared"))
 FLOOR = SHARED / "bench" / "floor.py"
+sys.path.insert(0, str(ROOT))  # tests.shapes: the inputs the scale tests check
 
 
 def measure(cmd: list[str], cwd: Path) -> tuple[float, float]:
@@ -211,23 +212,13 @@ def _write_inputs(work: Path) -> dict[str, Path]:
 
     import numpy as np
 
+    from tests.shapes import long_trainer_state
+
     rng = np.random.default_rng(0)
     out = {}
-    log = [
-        {
-            "step": s,
-            "epoch": s / 10_000,
-            "loss": float(2 * np.exp(-s / 30_000) + rng.normal(0, 0.05)),
-        }
-        for s in range(1, 100_001)
-    ]
-    log += [
-        {"step": s, "epoch": s / 10_000, "eval_loss": float(1.5 * np.exp(-s / 40_000) + 0.3)}
-        for s in range(1_000, 100_001, 1_000)
-    ]
     (work / "steps").mkdir()
     out["100k steps"] = work / "steps" / "trainer_state.json"
-    out["100k steps"].write_text(json.dumps({"log_history": log}))
+    out["100k steps"].write_text(json.dumps(long_trainer_state(seed=0)))
     for classes in (5, 100, 1000):
         n = 30
         h = {

@@ -17,7 +17,6 @@ import json
 import multiprocessing
 import resource
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -25,53 +24,17 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-TARGETS = [
-    "keras-json",
-    "hf-trainer-state",
-    "keras-csv",
-    "lightning-csv",
-    "keras-pickle",
-    "tfevents",
-    "mlflow-metrics",
-    "mlflow-sqlite",
-    "analysis",
-]
+from tests import fuzzing  # noqa: E402  (needs ROOT on sys.path)
+
+TARGETS = [*fuzzing.READERS, "analysis"]
 
 
 def _property(target: str) -> tuple[Any, Any]:
     """(strategy, check) for one target; check raises on a finding."""
     from hypothesis import strategies as st
 
-    from tests import fuzzing
-
-    if target in fuzzing.TARGETS:
-        strategy, fmt, name = fuzzing.TARGETS[target]
-        return strategy, lambda data: fuzzing.check_runs(fuzzing.read(fmt, data, name))
-    if target == "mlflow-metrics":
-        folder = Path(tempfile.mkdtemp()) / "mlruns"
-        return (
-            st.one_of(fuzzing.mlflow_bytes, fuzzing.mutated(fuzzing.mlflow_bytes)),
-            lambda data: fuzzing.check_runs(fuzzing.read_mlflow_metric(data, folder)),
-        )
-    if target == "mlflow-sqlite":
-        from reporter.history import mlflow
-
-        path = Path(tempfile.mkdtemp()) / "mlflow.db"
-
-        def check_db(args: tuple[Any, Any]) -> None:
-            rows, edits = args
-            data = fuzzing.sqlite_store(rows)
-            if edits and edits[0][0] == 0:
-                data = fuzzing.mutate(data, edits)
-            path.write_bytes(data)
-            try:
-                with fuzzing.bounded():
-                    runs = mlflow.read_sqlite(data, str(path), None)
-            except fuzzing.ReporterError:
-                return
-            fuzzing.check_runs(runs)
-
-        return st.tuples(fuzzing.sqlite_rows, fuzzing.EDITS), check_db
+    if target in fuzzing.READERS:
+        return fuzzing.reader_property(target)
     if target == "analysis":
         from tests import test_fuzz
 
@@ -79,11 +42,7 @@ def _property(target: str) -> tuple[Any, Any]:
             with fuzzing.bounded():
                 test_fuzz.test_analysis_invariants.hypothesis.inner_test(*args)
 
-        return st.tuples(
-            test_fuzz.SERIES,
-            test_fuzz.SERIES,
-            st.lists(st.floats(0, 1) | st.just(float("nan")), max_size=40),
-        ), check_analysis
+        return st.tuples(test_fuzz.SERIES, test_fuzz.SERIES, test_fuzz.ACCURACY), check_analysis
     raise SystemExit(f"unknown target {target!r} (known: {', '.join(TARGETS)})")
 
 

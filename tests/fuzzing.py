@@ -17,7 +17,7 @@ import signal
 import sqlite3
 import tempfile
 import tracemalloc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -365,3 +365,43 @@ TARGETS: dict[str, tuple[st.SearchStrategy[bytes], str, str]] = {
     "keras-pickle": (pickle_bytes, "keras-pickle", "history.pkl"),
     "tfevents": (event_bytes, "tfevents", "events.out.tfevents.1.host"),
 }
+
+mlflow_metric_bytes = st.one_of(mlflow_bytes, mutated(mlflow_bytes))
+SqliteCase = tuple[list[tuple[Any, ...]], list[tuple[int, int, int]]]
+sqlite_cases: st.SearchStrategy[SqliteCase] = st.tuples(sqlite_rows, EDITS)
+
+
+def read_sqlite_case(case: SqliteCase, path: Path) -> list[History] | ReporterError:
+    """Build the store for ``rows``, damage it when the first edit says so, read it."""
+    rows, edits = case
+    data = sqlite_store(rows)
+    if edits and edits[0][0] == 0:  # sometimes a damaged database
+        data = mutate(data, edits)
+    path.write_bytes(data)
+    try:
+        with bounded():
+            return mlflow.read_sqlite(data, str(path), None)
+    except ReporterError as exc:
+        return exc
+    except Finding:
+        raise
+    except Exception as exc:
+        raise Finding(f"mlflow-sqlite: {type(exc).__name__}: {exc}") from exc
+
+
+def reader_property(target: str) -> tuple[st.SearchStrategy[Any], Callable[[Any], None]]:
+    """(strategy, check) for a reader target; the check raises on a finding."""
+    if target in TARGETS:
+        strategy, fmt, name = TARGETS[target]
+        return strategy, lambda data: check_runs(read(fmt, data, name))
+    scratch = Path(tempfile.mkdtemp(prefix="reporter-fuzz-"))
+    if target == "mlflow-metrics":
+        return mlflow_metric_bytes, lambda data: check_runs(
+            read_mlflow_metric(data, scratch / "mlruns")
+        )
+    if target == "mlflow-sqlite":
+        return sqlite_cases, lambda case: check_runs(read_sqlite_case(case, scratch / "m.db"))
+    raise KeyError(target)
+
+
+READERS = [*TARGETS, "mlflow-metrics", "mlflow-sqlite"]

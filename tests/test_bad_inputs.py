@@ -98,7 +98,7 @@ def test_other_sources_load_and_reading_warnings_are_named(
 
 def test_the_size_limit_is_configurable_and_checked_before_parsing(tmp_path: Path) -> None:
     path = tmp_path / "big.pkl"
-    path.write_bytes(b"\x80\x04N" + b"r" + (10**8).to_bytes(4, "little") + b"." + b" " * 2000)
+    path.write_bytes(hostile.MEMO_BOMB + b" " * 2000)
     with pytest.raises(HistoryError, match=r"2,009 bytes, over the 1,024-byte limit") as info:
         load(path, limit=1024)  # a memo bomb, but never parsed: the size comes first
     assert "--max-bytes" in (info.value.hint or "")

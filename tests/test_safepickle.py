@@ -17,7 +17,15 @@ from reporter.history import load
 from reporter.history.safepickle import safe_loads
 
 from .conftest import REAL, need
-from .hostile import MALFORMED_NUMPY, code_payloads, numpy1_dumps
+from .hostile import (
+    KERAS_HISTORY_OBJECT,
+    KERAS_HISTORY_OBJECT_P4,
+    MALFORMED_NUMPY,
+    MEMO_BOMB,
+    code_payloads,
+    laughs,
+    numpy1_dumps,
+)
 
 
 def keras_like(kind: str) -> dict[str, Any]:
@@ -99,36 +107,20 @@ def test_code_execution_payloads_are_refused(tmp_path: Path) -> None:
 
 
 def test_keras_history_object_gets_a_hint() -> None:
-    data = b"\x80\x02ckeras.callbacks\nHistory\nq\x00)\x81q\x01}q\x02b."
-    with pytest.raises(UnsafeInputError, match=r"history\.history"):
-        safe_loads(data)
-    module, name = b"keras.src.callbacks.history", b"History"
-    data4 = (
-        b"\x80\x04\x8c"
-        + bytes([len(module)])
-        + module
-        + b"\x94\x8c"
-        + bytes([len(name)])
-        + name
-        + b"\x94\x93\x94)\x81\x94."
-    )
-    with pytest.raises(UnsafeInputError, match=r"history\.history"):
-        safe_loads(data4)
+    for data in (KERAS_HISTORY_OBJECT, KERAS_HISTORY_OBJECT_P4):
+        with pytest.raises(UnsafeInputError, match=r"history\.history"):
+            safe_loads(data)
 
 
 def test_memo_index_bomb_is_refused_fast() -> None:
-    data = b"\x80\x04N" + b"r" + (10**8).to_bytes(4, "little") + b"."
     start = time.perf_counter()
     with pytest.raises(UnsafeInputError, match="memo index"):
-        safe_loads(data)
+        safe_loads(MEMO_BOMB)
     assert time.perf_counter() - start < 1.0
 
 
 def test_shared_reference_expansion_is_refused(tmp_path: Path) -> None:
-    nested: Any = [1.0] * 10
-    for _ in range(7):
-        nested = [nested] * 10
-    data = pickle.dumps({"loss": nested}, 4)
+    data = laughs(depth=7)
     assert len(data) < 400
     path = tmp_path / "laughs.pkl"
     path.write_bytes(data)

@@ -11,6 +11,7 @@ import pytest
 from reporter.plots import MAX_POINTS, thin
 
 from .conftest import render_one
+from .shapes import long_trainer_state
 
 
 def test_thin_keeps_extremes_best_point_and_gaps() -> None:
@@ -40,21 +41,9 @@ def test_short_series_are_drawn_whole() -> None:
 
 
 def test_a_100k_step_log_renders_small(tmp_path: Path) -> None:
-    rng = np.random.default_rng(1)
-    log = [
-        {
-            "step": s,
-            "epoch": s / 10_000,
-            "loss": float(2 * np.exp(-s / 30_000) + rng.normal(0, 0.05)),
-        }
-        for s in range(1, 100_001)
-    ]
-    log += [
-        {"step": s, "epoch": s / 10_000, "eval_loss": float(1.5 * np.exp(-s / 40_000) + 0.3)}
-        for s in range(1_000, 100_001, 1_000)
-    ]
     path = tmp_path / "long" / "trainer_state.json"
     path.parent.mkdir()
+    log = long_trainer_state(seed=1)["log_history"]
     path.write_text(json.dumps({"log_history": log}))
     report = render_one(path, tmp_path / "out")
     assert report.pdf.stat().st_size < 1_000_000
