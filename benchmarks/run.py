@@ -33,6 +33,11 @@ FLOOR = SHARED / "bench" / "floor.py"
 sys.path.insert(0, str(ROOT))  # tests.shapes: the inputs the scale tests check
 
 
+def report_cmd(history: Path, out: Path) -> list[str]:
+    """``reporter report HISTORY -o OUT -q`` as a fresh process, as a user would run it."""
+    return [sys.executable, "-m", "reporter", "report", str(history), "-o", str(out), "-q"]
+
+
 def measure(cmd: list[str], cwd: Path) -> tuple[float, float]:
     """Wall seconds and peak RSS (MiB) of one child process."""
     start = time.perf_counter()
@@ -76,16 +81,7 @@ def suite_report(repeat: int) -> None:
         raise SystemExit(f"{FLOOR} is missing: the floor lives in ../shared/bench")
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        ours = [
-            sys.executable,
-            "-m",
-            "reporter",
-            "report",
-            str(ROOT / "histories" / "0_baseline.pkl"),
-            "-o",
-            str(work / "out"),
-            "-q",
-        ]
+        ours = report_cmd(ROOT / "histories" / "0_baseline.pkl", work / "out")
         floor = [sys.executable, str(FLOOR), "--fmt", "svg", "--out", str(work / "floor.pdf")]
         compare(
             "report: seed-shaped history, 30 epochs x 5 classes",
@@ -118,16 +114,7 @@ def suite_read(repeat: int) -> None:
                 load(path)
                 parse.append(time.perf_counter() - start)
             report, _ = measure(
-                [
-                    sys.executable,
-                    "-m",
-                    "reporter",
-                    "report",
-                    str(path),
-                    "-o",
-                    str(Path(tmp) / "out"),
-                    "-q",
-                ],
+                report_cmd(path, Path(tmp) / "out"),
                 Path(tmp),
             )
             t_parse = statistics.median(parse)
@@ -180,16 +167,7 @@ def suite_batch(repeat: int) -> None:
         warm = statistics.median(e["seconds"] for e in manifest["items"].values())
         cold = statistics.median(
             measure(
-                [
-                    sys.executable,
-                    "-m",
-                    "reporter",
-                    "report",
-                    str(seed),
-                    "-o",
-                    str(work / "cold"),
-                    "-q",
-                ],
+                report_cmd(seed, work / "cold"),
                 work,
             )[0]
             for _ in range(repeat)
@@ -250,16 +228,7 @@ def suite_scale(repeat: int) -> None:
                 outs.append(
                     (
                         *measure(
-                            [
-                                sys.executable,
-                                "-m",
-                                "reporter",
-                                "report",
-                                str(path),
-                                "-o",
-                                str(out),
-                                "-q",
-                            ],
+                            report_cmd(path, out),
                             work,
                         ),
                         out,

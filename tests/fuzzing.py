@@ -57,11 +57,12 @@ def bounded(seconds: float = SECONDS, peak: int = PEAK_BYTES) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-def read(fmt: str, data: bytes, name: str) -> list[History] | ReporterError:
-    """Run reader ``fmt`` on ``data`` as if read from a file called ``name``."""
+def guarded(label: str, call: Callable[[], list[History]]) -> list[History] | ReporterError:
+    """``call()`` under :func:`bounded`: its runs, or the project error it raised (which must be
+    one clean line); any other exception, a hang or a blow-up is a :class:`Finding`."""
     try:
         with bounded():
-            return FORMATS[fmt].read(data, name, None)
+            return call()
     except ReporterError as exc:
         line = exc.one_line()
         if "\n" in line or "\x1b" in line:
@@ -70,7 +71,12 @@ def read(fmt: str, data: bytes, name: str) -> list[History] | ReporterError:
     except Finding:
         raise
     except Exception as exc:
-        raise Finding(f"{fmt}: {type(exc).__name__}: {exc}") from exc
+        raise Finding(f"{label}: {type(exc).__name__}: {exc}") from exc
+
+
+def read(fmt: str, data: bytes, name: str) -> list[History] | ReporterError:
+    """Run reader ``fmt`` on ``data`` as if read from a file called ``name``."""
+    return guarded(fmt, lambda: FORMATS[fmt].read(data, name, None))
 
 
 def check_runs(runs: list[History] | ReporterError) -> None:
@@ -283,15 +289,7 @@ def read_mlflow_metric(data: bytes, folder: Path) -> list[History] | ReporterErr
     (run / "metrics").mkdir(parents=True)
     (run / "meta.yaml").write_text("run_id: " + "a" * 32 + "\n")
     (run / "metrics" / "loss").write_bytes(data)
-    try:
-        with bounded():
-            return mlflow.read_file_store(str(folder), None)
-    except ReporterError as exc:
-        return exc
-    except Finding:
-        raise
-    except Exception as exc:
-        raise Finding(f"mlflow: {type(exc).__name__}: {exc}") from exc
+    return guarded("mlflow", lambda: mlflow.read_file_store(str(folder), None))
 
 
 def sqlite_store(rows: list[tuple[Any, ...]]) -> bytes:
@@ -378,15 +376,7 @@ def read_sqlite_case(case: SqliteCase, path: Path) -> list[History] | ReporterEr
     if edits and edits[0][0] == 0:  # sometimes a damaged database
         data = mutate(data, edits)
     path.write_bytes(data)
-    try:
-        with bounded():
-            return mlflow.read_sqlite(data, str(path), None)
-    except ReporterError as exc:
-        return exc
-    except Finding:
-        raise
-    except Exception as exc:
-        raise Finding(f"mlflow-sqlite: {type(exc).__name__}: {exc}") from exc
+    return guarded("mlflow-sqlite", lambda: mlflow.read_sqlite(data, str(path), None))
 
 
 def reader_property(target: str) -> tuple[st.SearchStrategy[Any], Callable[[Any], None]]:

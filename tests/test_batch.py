@@ -220,13 +220,19 @@ def test_temp_files_live_in_the_destination_folder(
     )
 
 
-def test_disk_full_keeps_the_previous_pdf(
-    rendered: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def alpha_changed(rendered: tuple[Path, Path], tmp_path: Path) -> tuple[Path, Path, bytes]:
+    """A copy of the rendered batch whose alpha.json has changed; alpha's PDF as it was."""
     src, out = copy(rendered, tmp_path)
     old = (out / "alpha" / "report.pdf").read_bytes()
     (src / "alpha.json").write_bytes((src / "alpha.json").read_bytes() + b"\n")
     settle(src)
+    return src, out, old
+
+
+def test_disk_full_keeps_the_previous_pdf(
+    rendered: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src, out, old = alpha_changed(rendered, tmp_path)
     parent = os.getpid()
     real_fsync = os.fsync
 
@@ -247,10 +253,7 @@ def test_a_pdf_failing_validation_is_never_moved_into_place(
 ) -> None:
     from weasyprint.document import Document
 
-    src, out = copy(rendered, tmp_path)
-    old = (out / "alpha" / "report.pdf").read_bytes()
-    (src / "alpha.json").write_bytes((src / "alpha.json").read_bytes() + b"\n")
-    settle(src)
+    src, out, old = alpha_changed(rendered, tmp_path)
     real = Document.write_pdf
     parent = os.getpid()
 

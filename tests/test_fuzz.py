@@ -7,7 +7,6 @@ runs the same properties for minutes per reader.
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,9 +20,9 @@ from reporter.analysis.stopping import (
     lightning_early_stopping,
 )
 from reporter.config import Options
-from reporter.history import History, epoch_series
 
 from . import fuzzing
+from .test_analysis import run as history
 
 FAST = settings(
     max_examples=150,
@@ -72,15 +71,6 @@ VALUE = st.one_of(
 )
 SERIES = st.lists(VALUE, min_size=1, max_size=40)
 ACCURACY = st.lists(st.floats(0, 1) | st.just(math.nan), max_size=40)
-
-
-def history(**series: list[float]) -> History:
-    return History(
-        "fuzz",
-        Path("fuzz.json"),
-        {k: epoch_series(k, v) for k, v in series.items()},
-        "keras-json",
-    )
 
 
 @FAST

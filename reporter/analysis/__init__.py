@@ -438,31 +438,16 @@ def _recommend(
     best raw epoch up to that point, as ``restore_best_weights`` would keep it.
     """
     situations: list[Finding] = []
-    if monitor is None or mode is None or stopping is None or stopping.best is None:
-        n = history.n_epochs
-        return (
-            Recommendation(
-                "no_validation", monitor, mode, None, None, None, n, None, "rec.no_validation", {}
-            ),
-            situations,
+    no_finite = (
+        monitor is not None and mode is not None and _argbest(history[monitor].values, mode) is None
+    )
+    if monitor is None or mode is None or stopping is None or stopping.best is None or no_finite:
+        facts: dict[str, Any] = {"monitor": monitor} if no_finite else {}
+        key = "rec.no_finite" if no_finite else "rec.no_validation"
+        rec = Recommendation(
+            "no_validation", monitor, mode, None, None, None, history.n_epochs, None, key, facts
         )
-    if _argbest(history[monitor].values, mode) is None:  # only NaN/inf: nothing to keep
-        n = history.n_epochs
-        return (
-            Recommendation(
-                "no_validation",
-                monitor,
-                mode,
-                None,
-                None,
-                None,
-                n,
-                None,
-                "rec.no_finite",
-                {"monitor": monitor},
-            ),
-            situations,
-        )
+        return rec, situations
     v = history[monitor].values
     n = int(v.shape[0])
     s = smoothed[monitor]

@@ -14,10 +14,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from reporter.history import FORMATS, mlflow
+from reporter.history import FORMATS, PICKLE_SUFFIXES, mlflow
 
 SNIFF_BYTES = 4096
-HISTORY_SUFFIXES = {".json", ".csv", ".tsv", ".pkl", ".pickle", ".p", ".pk", ".pck"}
+HISTORY_SUFFIXES = {".json", ".csv", ".tsv", *PICKLE_SUFFIXES}
 
 
 @dataclass(frozen=True)
@@ -41,10 +41,12 @@ def _recognised(path: Path) -> bool:
             head = fh.read(SNIFF_BYTES)
     except OSError:
         return True  # let the worker report the read error for this item
-    if path.suffix.lower() in HISTORY_SUFFIXES or not head.strip():
-        # a .json/.csv/.pkl that no reader recognises is a bad history, reported as such;
-        # other files (a README, a .log of console output) are not histories at all
-        return path.suffix.lower() in HISTORY_SUFFIXES or path.suffix.lower() == ".log"
+    suffix = path.suffix.lower()
+    if suffix in HISTORY_SUFFIXES:
+        return True  # even if no reader recognises it: then it is reported as a bad history
+    if not head.strip():
+        return suffix == ".log"  # an empty CSVLogger file; other empty files are not histories
+    # a README or a .log of console output is not a history at all: skipped, not reported
     return any(fmt.looks_like(head, str(path)) for fmt in FORMATS.values())
 
 

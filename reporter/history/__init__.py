@@ -38,7 +38,7 @@ def _first_text(data: bytes) -> str:
     return head_text(data, 400).lstrip("\ufeff \t\r\n")[:1]
 
 
-_PICKLE_SUFFIXES = {".pkl", ".pickle", ".p", ".pk", ".pck"}
+PICKLE_SUFFIXES = {".pkl", ".pickle", ".p", ".pk", ".pck"}
 _PICKLE_STARTS = (b"(", b"}", b"]", b"c", b"N")
 
 
@@ -67,7 +67,7 @@ def _looks_pickle(data: bytes, path: str) -> bool:
     if _looks_json(data, path) or mlflow.looks_sqlite(data, path):
         return False
     suffix = Path(path).suffix.lower()
-    if suffix in _PICKLE_SUFFIXES:
+    if suffix in PICKLE_SUFFIXES:
         return True
     # Protocol 0/1 pickles of a history start with MARK, EMPTY_DICT/LIST or GLOBAL and end
     # with STOP; a text file that merely ends with a full stop is not one.
