@@ -16,9 +16,9 @@ import click
 
 from reporter.config import LANGS, Options
 from reporter.errors import ConfigError, ReporterError, clean
+from reporter.history import format_help, is_history_file  # the reader registry (numpy only)
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-HISTORY_SUFFIXES = {".json", ".pkl", ".pickle", ".p", ".csv", ".tsv", ".log", ".db", ".sqlite"}
 
 
 def _directions(values: Sequence[str]) -> dict[str, Literal["min", "max"]]:
@@ -50,7 +50,7 @@ def _default_inputs() -> list[Path]:
     files = sorted(
         p
         for p in folder.iterdir()
-        if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in HISTORY_SUFFIXES
+        if p.is_file() and not p.name.startswith(".") and is_history_file(p)
     )
     if not files:
         raise click.UsageError("no PATH given and histories/ holds no history files")
@@ -110,9 +110,7 @@ def analysis_options(f: Any) -> Any:
             "--format",
             "fmt",
             metavar="NAME",
-            help="Reader to use instead of sniffing the content: keras-json, "
-            "keras-pickle, keras-csv, lightning-csv, hf-trainer-state, mlflow, "
-            "mlflow-sqlite, tfevents.",
+            help="Reader to use instead of sniffing the content: " + format_help() + ".",
         ),
         click.option(
             "--run",

@@ -28,6 +28,10 @@ _SPLIT_PREFIXES: tuple[tuple[str, Split], ...] = (
     ("valid/", "val"),
     ("val/", "val"),
     ("eval/", "val"),
+    ("dev_", "val"),
+    ("dev/", "val"),
+    ("holdout_", "val"),
+    ("holdout/", "val"),
     ("test_", "test"),
     ("test/", "test"),
     ("train_", "train"),
@@ -98,7 +102,8 @@ _MAX_WORDS = {
     "binary_accuracy",
     "similarity",
 }
-_SCHEDULE = re.compile(r"^(lr|learning_rate|learningrate)($|[-_/ ])", re.IGNORECASE)
+# lr, learning_rate, lr-Adam (Lightning), lr/pg0 (Ultralytics), x/lr0 (YOLOv5)
+_SCHEDULE = re.compile(r"^(x/)?(lr|learning_rate|learningrate)(\d*)($|[-_/ ])", re.IGNORECASE)
 _DIAGNOSTIC_WORDS = {
     "time",
     "seconds",
@@ -229,6 +234,9 @@ class Catalog:
     families: tuple[Family, ...]
     metrics: Mapping[str, Metric]  # by series name
     unknown_direction: tuple[str, ...] = field(default=())
+    # how the held-out side was found: "name" (val_*, valid_*, eval_*, dev_*, holdout_*),
+    # "test" (no such names, so test_* curves), "reader" (the log's own layout), "" (none)
+    held_out: str = ""
 
     def metric(self, series_name: str) -> Metric:
         return self.metrics[series_name]
@@ -242,21 +250,33 @@ def discover(
     directions: Mapping[str, Direction] | None = None,
     groups: Mapping[str, str] | None = None,
     class_labels: Sequence[str] = (),
+    roles: Mapping[str, Split] | None = None,
 ) -> Catalog:
     """Group ``names`` (series names of one run) into a :class:`Catalog`.
 
     ``directions`` maps a series name or a base name to ``"min"``/``"max"`` and
     wins over what the name suggests. ``groups`` maps series names to the evaluation
     set they belong to (``eval_g0_loss`` → ``g0``); one family per metric gathers the sets.
+    ``roles`` says which series are held out where the reader knows it from the log's layout
+    (Detectron2's evaluation keys, MMEngine's validation rows). With no validation series at
+    all, ``test_*`` series are the held-out side.
     """
     directions = dict(directions or {})
     groups = dict(groups or {})
+    roles = dict(roles or {})
     names = list(names)
+    splits = {n: ((roles[n], n) if n in roles else split_name(n)) for n in names}
+    held_out = ""
+    if any(s == "val" for s, _ in splits.values()):
+        held_out = "reader" if any(r == "val" for r in roles.values()) else "name"
+    elif any(s == "test" for s, _ in splits.values()):
+        held_out = "test"
+        splits = {n: ("val" if s == "test" else s, b) for n, (s, b) in splits.items()}
     by_base: dict[str, dict[Split, str]] = {}
     # Lightning's `train_loss_epoch` pairs with `val_loss`; the per-step twin keeps its own name
     order = {"": 0, "_epoch": 1, "_step": 2}
     for name in sorted(names, key=lambda n: order[_time_suffix(n)]):
-        split, base = split_name(name)
+        split, base = splits[name]
         suffix = _time_suffix(base)
         short = base[: len(base) - len(suffix)] if suffix else base
         if short and split not in by_base.get(short, {}):
@@ -345,4 +365,4 @@ def discover(
         families.append(Family(single.base, fkind, (single,)))
     order = {"loss": 0, "per_class": 1, "macro": 2, "single": 3, "schedule": 4, "diagnostic": 5}
     families.sort(key=lambda f: order[f.kind])
-    return Catalog(tuple(families), metrics, tuple(unknown))
+    return Catalog(tuple(families), metrics, tuple(unknown), held_out)

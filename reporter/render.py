@@ -111,6 +111,8 @@ class ReportContext:
     axis_note: Text
     version: str
     monitor: str | None
+    monitor_why: Text | None
+    held_out: Text | None
     info: list[tuple[str, str]]
     recommendation: Text
     recommendation_kind: str
@@ -202,6 +204,34 @@ def _warnings(notes: Sequence[Note], t: Messages) -> list[Text]:
 
 def finding_text(f: Any, t: Messages, axis: str = "epoch") -> Text:
     return sentence(f.key, f.params, t, axis)
+
+
+def numbering_text(h: Any, t: Messages) -> Text:
+    """How the run's x values count, as the framework that wrote the log prints them."""
+    if not h.numbering:
+        return t("report.lang_note" if h.axis == "epoch" else "report.step_note")
+    key, _, counter = h.numbering.partition(":")
+    return t(f"numbering.{key}", counter=short(counter, 40))
+
+
+def monitor_text(analysis: Analysis, t: Messages) -> Text | None:
+    """Why the monitored series is the one it is (``None`` for an old analysis without it)."""
+    choice = analysis.monitor_choice
+    if choice is None:
+        return None
+    return t(choice.why, **{k: short(str(v), 200) for k, v in choice.facts.items()})
+
+
+def held_out_text(analysis: Analysis, t: Messages) -> Text | None:
+    """Which series are the held-out side, when that was not read from ``val_*`` names."""
+    how = analysis.catalog.held_out
+    if how not in ("test", "reader"):
+        return None
+    names = [m.val for m in dict.fromkeys(analysis.catalog.metrics.values()) if m.val]
+    shown = ", ".join(short(n, 60) for n in names[:6]) + (
+        f", … (+{len(names) - 6})" if len(names) > 6 else ""
+    )
+    return t(f"heldout.{how}", names=shown)
 
 
 def build_context(
@@ -334,9 +364,11 @@ def build_context(
         format=h.format,
         axis=h.axis,
         length=_length(h, xs, t),
-        axis_note=t("report.lang_note" if h.axis == "epoch" else "report.step_note"),
+        axis_note=numbering_text(h, t),
         version=version(),
         monitor=rec.monitor,
+        monitor_why=monitor_text(analysis, t),
+        held_out=held_out_text(analysis, t),
         info=[(short(k, 60), short(v, 200)) for k, v in list(h.info.items())[:40]],
         recommendation=sentence(rec.key, rec.params, t, h.axis),
         recommendation_kind=rec.kind,

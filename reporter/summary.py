@@ -16,7 +16,7 @@ from reporter.analysis.criteria import TENSORBOARD_WEIGHT
 from reporter.assets import version
 from reporter.config import Options
 from reporter.i18n import Messages, Text
-from reporter.render import finding_text, sentence
+from reporter.render import finding_text, held_out_text, monitor_text, numbering_text, sentence
 
 SCHEMA = 1
 
@@ -76,6 +76,19 @@ def build_summary(analysis: Analysis, options: Options, t: Messages) -> dict[str
         "info": dict(h.info),
         "options": options.fingerprint(),
         "monitor": rec.monitor,
+        "monitor_choice": _choice(analysis, t),
+        "numbering": {
+            "convention": h.numbering or ("keras" if h.axis == "epoch" else "step"),
+            "first": xnum(xs[0]) if len(xs) else None,
+            "text": _text(numbering_text(h, t)),
+        },
+        "held_out": {
+            "how": analysis.catalog.held_out or None,
+            "series": sorted(
+                {m.val for m in analysis.catalog.metrics.values() if m.val is not None}
+            ),
+            "text": _text(why) if (why := held_out_text(analysis, t)) is not None else None,
+        },
         "metrics": metrics,
         "early_stopping": stopping,
         "recommendation": {
@@ -128,6 +141,15 @@ def build_summary(analysis: Analysis, options: Options, t: Messages) -> dict[str
         ],
         "unknown_direction": list(analysis.catalog.unknown_direction),
     }
+
+
+def _choice(analysis: Analysis, t: Messages) -> dict[str, Any] | None:
+    choice = analysis.monitor_choice
+    text = monitor_text(analysis, t)
+    if choice is None or text is None:
+        return None
+    return {"code": choice.why.removeprefix("monitor."), "facts": dict(choice.facts),
+            "text": _text(text)}
 
 
 def dumps(summary: dict[str, Any]) -> bytes:

@@ -11,7 +11,7 @@ from reporter.errors import RenderError
 from reporter.i18n import Messages, messages, placeholders
 
 ROOT = Path(__file__).resolve().parent.parent
-SECTIONS = "report|label|section|family|col|dir|es|plot|rec|finding|warn|reason|crit|confidence|doubt|index|cmp"
+SECTIONS = "report|label|section|family|col|dir|es|plot|rec|finding|warn|reason|crit|confidence|doubt|index|cmp|numbering|monitor|heldout"
 LITERAL = re.compile(rf"""["']((?:{SECTIONS})\.[a-z_]+)["']""")
 FILE_NAMES = {"report.css", "report.pdf", "report.html", "report.json", "index.html", "index.pdf"}
 DYNAMIC = {  # keys built from a prefix and a closed set of values
@@ -24,6 +24,20 @@ DYNAMIC = {  # keys built from a prefix and a closed set of values
     "report.": ["lang_note", "step_note"],
     "doubt.": ["late_recovery", "policies_disagree", "conflicting_metrics", "noisy", "divergence"],
     "reason.": ["patience", "not_finite", "stopping_threshold", "divergence_threshold", "none"],
+    "numbering.": [
+        "ultralytics",
+        "ultralytics_from0",
+        "yolov5",
+        "detectron2",
+        "mmengine_epoch",
+        "mmengine_iter",
+        "mmcv_epoch",
+        "mmcv_iter",
+        "detr",
+        "as_logged",
+        "row_number",
+    ],
+    "heldout.": ["test", "reader"],
 }
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
 

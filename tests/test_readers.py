@@ -419,7 +419,7 @@ def test_tfevents_without_the_extra_says_how_to_install(
 
 def test_unknown_format_lists_what_was_tried(tmp_path: Path) -> None:
     with pytest.raises(
-        HistoryError, match="unknown format.*tfevents.*keras-pickle.*keras-csv, mlflow"
+        HistoryError, match="unknown format.*mlflow.*tfevents.*keras-pickle.*json-lines.*keras-csv"
     ):
         load(write(tmp_path, "x.bin", b"\x01\x02\x03 binary"))
     with pytest.raises(HistoryError, match="neither an MLflow run store nor TensorBoard"):

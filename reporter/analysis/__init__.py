@@ -37,7 +37,7 @@ from reporter.analysis.stopping import (
 )
 from reporter.config import Options, default_patience
 from reporter.errors import ConfigError, HistoryError
-from reporter.history.model import History, Note, note
+from reporter.history.model import History, Note, Series, note
 from reporter.metrics import Catalog, Direction, discover
 from reporter.naming import shorten
 
@@ -45,6 +45,7 @@ __all__ = [
     "Analysis",
     "Best",
     "Finding",
+    "MonitorChoice",
     "PolicyDecision",
     "Recommendation",
     "StopDecision",
@@ -120,6 +121,15 @@ class Recommendation:
 
 
 @dataclass(frozen=True)
+class MonitorChoice:
+    """The monitored series and why it was chosen: a ``monitor.*`` message key and its facts."""
+
+    name: str | None
+    why: str
+    facts: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Analysis:
     """Everything the report says about one run."""
 
@@ -136,6 +146,7 @@ class Analysis:
     criteria: tuple[Criterion, ...] = ()
     smoothed: Mapping[str, Any] = field(default_factory=dict)
     lr_drops: tuple[LrDrop, ...] = ()
+    monitor_choice: MonitorChoice | None = None
 
 
 def best_of(
@@ -150,7 +161,7 @@ def best_of(
     return Best(name, index, float(x[index]), float(values[index]), mode)
 
 
-def _choose_monitor(history: History, catalog: Catalog, options: Options) -> str | None:
+def _choose_monitor(history: History, catalog: Catalog, options: Options) -> MonitorChoice:
     if options.monitor is not None:
         if options.monitor not in history:
             raise HistoryError(
@@ -159,20 +170,25 @@ def _choose_monitor(history: History, catalog: Catalog, options: Options) -> str
                 + ")",
                 path=history.source,
             )
-        return options.monitor
+        return MonitorChoice(options.monitor, "monitor.option", {"monitor": options.monitor})
     preferred = history.info.get("metric_for_best_model")
     if preferred and preferred in history:
-        return preferred
+        return MonitorChoice(preferred, "monitor.hf_trainer", {"monitor": preferred})
+    if history.monitor is not None and history.monitor in history and history.monitor_why:
+        return MonitorChoice(
+            history.monitor, history.monitor_why, {"monitor": history.monitor,
+                                                   **history.monitor_facts}
+        )
     if "val_loss" in history:
-        return "val_loss"
+        return MonitorChoice("val_loss", "monitor.val_loss", {"monitor": "val_loss"})
     vals = [m for m in dict.fromkeys(catalog.metrics.values()) if m.val and m.kind == "quality"]
     for m in vals:
         if "loss" in m.base.lower() and m.direction == "min":
-            return m.val
+            return MonitorChoice(m.val, "monitor.held_out_loss", {"monitor": m.val})
     for m in vals:
         if m.direction is not None:
-            return m.val
-    return None
+            return MonitorChoice(m.val, "monitor.held_out_first", {"monitor": m.val})
+    return MonitorChoice(None, "monitor.none")
 
 
 def _train_twin(catalog: Catalog, monitor: str) -> str | None:
@@ -213,9 +229,10 @@ def _analyze(
     options = options or Options()
     catalog = catalog or discover(
         history.series,
-        options.directions,
+        {**history.directions, **options.directions},
         {n: s.group for n, s in history.series.items() if s.group is not None},
         options.class_labels,
+        history.roles,
     )
     warnings = list(history.warnings)
     findings: list[Finding] = []
@@ -237,7 +254,8 @@ def _analyze(
     if catalog.unknown_direction:
         findings.append(_unknown_direction(catalog.unknown_direction))
 
-    monitor = _choose_monitor(history, catalog, options)
+    choice = _choose_monitor(history, catalog, options)
+    monitor = choice.name
     xs = positions(history, monitor)
     n = int(xs.shape[0])
 
@@ -286,7 +304,9 @@ def _analyze(
             ),
         ]
         train = _train_twin(catalog, monitor)
-        train_values = history[train].values if train is not None else None
+        train_values = (
+            on_positions(history[train], history[monitor].x) if train is not None else None
+        )
         if mode == "min" and train_values is not None:
             overfit = overfitting_onset(values, train_values)
         if mode == "min":
@@ -371,12 +391,36 @@ def _analyze(
         tuple(criteria),
         smoothed,
         tuple(drops),
+        choice,
     )
 
 
 def xnum(x: float) -> float | int:
     """An x value for display: 18 rather than 18.0."""
     return int(x) if float(x).is_integer() else float(x)
+
+
+def on_positions(series: Series, xs: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """``series`` read at the positions ``xs`` of another series (the monitor's).
+
+    Where both were logged at the same positions, the values as they are. Otherwise each
+    position gets the mean of the values logged since the previous one, (x[i-1], x[i]]: a
+    training loss logged every few iterations becomes the training loss of each epoch (or
+    of each evaluation interval), as Keras averages it over the epoch. NaN where nothing
+    was logged in an interval.
+    """
+    if series.x.shape == xs.shape and np.array_equal(series.x, xs):
+        return series.values
+    out = np.full(xs.shape, np.nan)
+    finite = np.isfinite(series.values)
+    sx, sv = series.x[finite], series.values[finite]
+    prev = -np.inf
+    for i, x in enumerate(xs):
+        inside = (sx > prev) & (sx <= x)
+        if inside.any():
+            out[i] = float(np.mean(sv[inside]))
+        prev = x
+    return out
 
 
 def positions(history: History, monitor: str | None) -> np.ndarray[Any, Any]:
@@ -576,7 +620,11 @@ def _recommend(
             saved_pct=100.0 * (n - (stop + 1)) / n,
         )
         key = "rec.stop"
-        tv = history[train].values if train is not None else np.zeros(0)
+        tv = (
+            on_positions(history[train], history[monitor].x)
+            if train is not None
+            else np.zeros(0)
+        )
         if train is not None and stop < tv.shape[0]:  # a shorter train log says nothing here
             a, b = tv[smooth_best], tv[stop]
             change = 100.0 * (b - a) / abs(a) if a != 0 else math.nan

@@ -14,10 +14,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from reporter.history import FORMATS, PICKLE_SUFFIXES, mlflow
-
-SNIFF_BYTES = 4096
-HISTORY_SUFFIXES = {".json", ".csv", ".tsv", *PICKLE_SUFFIXES}
+from reporter.history import SNIFF_BYTES, folder_format, is_history_file
 
 
 @dataclass(frozen=True)
@@ -36,18 +33,15 @@ class Skipped:
 
 
 def _recognised(path: Path) -> bool:
+    """A history file by the registry's rule: a claimed suffix (then even damaged content is
+    reported as a bad history) or content some format recognises. A README, or a ``.log``
+    of console output, is not a history at all: skipped, not reported."""
     try:
         with open(path, "rb") as fh:
             head = fh.read(SNIFF_BYTES)
     except OSError:
         return True  # let the worker report the read error for this item
-    suffix = path.suffix.lower()
-    if suffix in HISTORY_SUFFIXES:
-        return True  # even if no reader recognises it: then it is reported as a bad history
-    if not head.strip():
-        return suffix == ".log"  # an empty CSVLogger file; other empty files are not histories
-    # a README or a .log of console output is not a history at all: skipped, not reported
-    return any(fmt.looks_like(head, str(path)) for fmt in FORMATS.values())
+    return is_history_file(path, head)
 
 
 def _settled(path: Path, settle: float, now: float) -> bool:
@@ -82,9 +76,7 @@ def discover(
             and (out_resolved is None or (here / d).resolve() != out_resolved)
         )
         rel_here = here.relative_to(root)
-        if (here != root and mlflow.is_file_store(here)) or (
-            any("tfevents" in f for f in filenames) and here != root
-        ):
+        if here != root and folder_format(here) is not None:
             candidates = [(here, True)]
             dirnames[:] = []
         else:

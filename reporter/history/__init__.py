@@ -8,103 +8,92 @@ Readers are chosen by sniffing the content, not trusting the extension; a
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from reporter.errors import HistoryError
-from reporter.history import csvlog, hf, keras, mlflow, tfevents
+from reporter.history import csvlog, hf, jsonl, keras, mlflow, tfevents, yolo
+from reporter.history.formats import Format
+from reporter.history.keras import PICKLE_SUFFIXES
 from reporter.history.model import History, Series, epoch_series
-from reporter.history.text import head_text
 
-__all__ = ["FORMATS", "MAX_BYTES", "History", "Series", "epoch_series", "load", "sniff"]
+__all__ = [
+    "FORMATS",
+    "MAX_BYTES",
+    "PICKLE_SUFFIXES",
+    "Format",
+    "History",
+    "Series",
+    "epoch_series",
+    "format_help",
+    "is_history_file",
+    "load",
+    "sniff",
+]
 
 MAX_BYTES = 64 * 1024 * 1024
+SNIFF_BYTES = 64 * 1024  # enough for a JSON Lines header row (mmcv's env_info runs to kBs)
 
-Reader = Callable[[bytes, str, "str | None"], list[History]]
-
-
-@dataclass(frozen=True)
-class Format:
-    """A reader: its name, how to recognise its bytes, and how to read them."""
-
-    name: str
-    looks_like: Callable[[bytes, str], bool]
-    read: Reader
-
-
-def _first_text(data: bytes) -> str:
-    """The first non-blank character of a text file (BOM-aware)."""
-    return head_text(data, 400).lstrip("\ufeff \t\r\n")[:1]
-
-
-PICKLE_SUFFIXES = {".pkl", ".pickle", ".p", ".pk", ".pck"}
-_PICKLE_STARTS = (b"(", b"}", b"]", b"c", b"N")
+# The registry: one line per format, in the order content is sniffed.
+REGISTRY: tuple[Format, ...] = (
+    mlflow.FILE_STORE,
+    mlflow.SQLITE,
+    tfevents.EVENTS,
+    keras.PICKLE,
+    hf.TRAINER_STATE,
+    jsonl.JSON_LINES,
+    keras.JSON,
+    yolo.RESULTS_TXT,
+    yolo.RESULTS_CSV,
+    csvlog.LIGHTNING,
+    csvlog.KERAS_CSV,
+)
+FORMATS: dict[str, Format] = {f.name: f for f in REGISTRY if f.read is not None}
+FOLDER_FORMATS: dict[str, Format] = {f.name: f for f in REGISTRY if f.read_folder is not None}
 
 
-_TEXT_SUFFIXES = {".json", ".csv", ".tsv", ".txt", ".log"}
+def format_help() -> str:
+    """The ``--format`` choices, one phrase each, from the registry."""
+    return "; ".join(f"{f.name} ({f.describe})" for f in REGISTRY)
 
 
-def _looks_json(data: bytes, path: str) -> bool:
-    first = _first_text(data)
-    if first in ("{", "["):
-        return True
-    # a .json file whose top level is a bare string, number or literal: let the JSON
-    # reader say what it holds instead of "unknown format"
-    return Path(path).suffix.lower() == ".json" and first in (
-        '"',
-        "-",
-        "t",
-        "f",
-        "n",
-        *"0123456789",
-    )
-
-
-def _looks_pickle(data: bytes, path: str) -> bool:
-    if data[:1] == b"\x80" and data[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
-        return True
-    if _looks_json(data, path) or mlflow.looks_sqlite(data, path):
-        return False
-    suffix = Path(path).suffix.lower()
-    if suffix in PICKLE_SUFFIXES:
-        return True
-    # Protocol 0/1 pickles of a history start with MARK, EMPTY_DICT/LIST or GLOBAL and end
-    # with STOP; a text file that merely ends with a full stop is not one.
-    return (
-        suffix not in _TEXT_SUFFIXES
-        and data[:1] in _PICKLE_STARTS
-        and data.rstrip(b"\r\n")[-1:] == b"."
-    )
-
-
-FORMATS: dict[str, Format] = {
-    f.name: f
-    for f in (
-        Format("mlflow-sqlite", mlflow.looks_sqlite, mlflow.read_sqlite),
-        Format("tfevents", tfevents.looks_tfevents, tfevents.read_tfevents),
-        Format("keras-pickle", _looks_pickle, keras.read_pickle),
-        Format("hf-trainer-state", hf.looks_hf, hf.read_hf),
-        Format("keras-json", _looks_json, keras.read_json),
-        Format("lightning-csv", csvlog.looks_lightning, csvlog.read_lightning),
-        Format("keras-csv", csvlog.looks_csv, csvlog.read_keras_csv),
-    )
-}
-FOLDER_FORMATS = ("mlflow", "tfevents")
+def _names() -> str:
+    return ", ".join(f.name for f in REGISTRY)
 
 
 def sniff(data: bytes, path: str) -> Format:
     """The reader whose signature matches ``data``; :class:`HistoryError` if none does."""
     for fmt in FORMATS.values():
-        if fmt.looks_like(data, path):
+        if fmt.recognises(data, path):
             return fmt
-    tried = ", ".join(dict.fromkeys([*FORMATS, *FOLDER_FORMATS]))
     raise HistoryError(
-        f"unknown format (tried: {tried})",
+        f"unknown format (tried: {_names()})",
         path=path,
-        hint="a history is Keras JSON/CSV/pickle, a trainer_state.json, a Lightning metrics.csv, "
-        "an MLflow store or TensorBoard events; --format picks a reader",
+        hint="a history is one of the formats above (reporter report --help lists them); "
+        "--format picks a reader",
     )
+
+
+def is_history_file(path: str | os.PathLike[str], head: bytes | None = None) -> bool:
+    """Whether a file is a history source: its suffix is claimed by a format, or its first
+    bytes (``head``, read here when not given) are recognised by one. An empty file counts
+    only when a format claims its suffix or it is a ``.log`` (an empty CSVLogger file)."""
+    p = os.fspath(path)
+    if any(f.claims(p) for f in REGISTRY):
+        return True
+    if head is None:
+        try:
+            with open(p, "rb") as fh:
+                head = fh.read(SNIFF_BYTES)
+        except OSError:
+            return True  # let the reader report the read error for this file
+    if not head.strip():
+        return Path(p).suffix.lower() == ".log"
+    return any(f.recognises(head, p) for f in FORMATS.values())
+
+
+def folder_format(path: Path) -> Format | None:
+    """The folder format whose layout ``path`` has (an MLflow store, a run of event files)."""
+    return next((f for f in FOLDER_FORMATS.values() if f.is_folder and f.is_folder(path)), None)
 
 
 def read_bytes(path: str | os.PathLike[str], limit: int = MAX_BYTES) -> bytes:
@@ -144,19 +133,14 @@ def read_bytes(path: str | os.PathLike[str], limit: int = MAX_BYTES) -> bytes:
 
 
 def _load_folder(p: str, fmt: str | None, run: str | None) -> list[History]:
-    folder = Path(p)
-    if fmt in (None, "mlflow") and mlflow.is_file_store(folder):
-        return mlflow.read_file_store(p, run)
-    events = sorted(
-        f
-        for f in folder.rglob("*tfevents*")
-        if f.is_file() and not f.is_symlink() and len(f.relative_to(folder).parts) <= 3
-    )
-    if fmt in (None, "tfevents") and events:
-        parts = [r for f in events[:200] for r in tfevents.read_tfevents(b"", str(f), None)]
-        return [tfevents.merge(parts)]
+    candidates = [FOLDER_FORMATS[fmt]] if fmt in FOLDER_FORMATS else list(FOLDER_FORMATS.values())
+    for f in candidates:
+        if f.is_folder is not None and f.read_folder is not None and f.is_folder(Path(p)):
+            return f.read_folder(p, run)
     raise HistoryError(
-        "a folder, but neither an MLflow run store nor TensorBoard event files", path=p
+        "a folder, but neither " + " nor ".join(f.noun for f in FOLDER_FORMATS.values()),
+        path=p,
+        hint="point at the history file inside it",
     )
 
 
@@ -166,10 +150,10 @@ def load(
     limit: int = MAX_BYTES,
     run: str | None = None,
 ) -> list[History]:
-    """Read the runs in ``path`` (a file, an MLflow folder or a folder of event files).
+    """Read the runs in ``path`` (a file, or a folder some format reads).
 
-    ``fmt`` names a reader from :data:`FORMATS` (or ``mlflow``/``tfevents`` for folders);
-    ``run`` picks runs where a source holds several (see :func:`runs.select`).
+    ``fmt`` names a reader from :data:`REGISTRY`; ``run`` picks runs where a source holds
+    several (see :func:`runs.select`).
     """
     p = os.fspath(path)
     if os.path.isdir(p):
@@ -179,10 +163,18 @@ def load(
         reader = sniff(data, p)
     elif fmt in FORMATS:
         reader = FORMATS[fmt]
+        if not reader.recognises(data, p):
+            other = next((f for f in FORMATS.values() if f.recognises(data, p)), None)
+            if other is not None and other.name != fmt:
+                raise HistoryError(
+                    f"--format {fmt} was given, but this looks like {other.name} "
+                    f"({other.describe})",
+                    path=p,
+                    hint=f"leave out --format, or pass --format {other.name}",
+                )
     else:
-        raise HistoryError(
-            f"unknown format {fmt!r} (known: {', '.join([*FORMATS, *FOLDER_FORMATS])})", path=p
-        )
+        raise HistoryError(f"unknown format {fmt!r} (known: {_names()})", path=p)
+    assert reader.read is not None
     runs = reader.read(data, p, run)
     if not runs:
         raise HistoryError("no metrics found", path=p, hint="the file holds no metric values")

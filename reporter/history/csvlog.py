@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from reporter.errors import HistoryError
+from reporter.history.formats import Format
 from reporter.history.model import History, Note, Series, logged_series, note
 from reporter.history.runs import select
 from reporter.history.text import decode_text, head_text
@@ -340,3 +341,15 @@ def _fractional_epoch(
     if map_steps.size < 2:
         return steps.astype(np.float64)
     return np.asarray(np.interp(steps, map_steps, map_epochs), dtype=np.float64)
+
+
+LIGHTNING = Format(
+    "lightning-csv", "a PyTorch Lightning metrics.csv", read_lightning, looks_lightning
+)
+KERAS_CSV = Format(
+    "keras-csv",
+    "a Keras CSVLogger file or DataFrame.to_csv",
+    read_keras_csv,
+    looks_csv,
+    frozenset({".csv", ".tsv"}),
+)

@@ -20,6 +20,7 @@ import numpy as np
 
 from reporter.errors import HistoryError
 from reporter.history.keras import load_json
+from reporter.history.formats import Format
 from reporter.history.model import History, Note, Series, logged_series, note
 from reporter.history.runs import select
 from reporter.history.text import head_text
@@ -181,3 +182,11 @@ def _metric_for_best_model(series: dict[str, Series], info: dict[str, str]) -> s
         if any(math.isclose(float(s.values[i]), best, rel_tol=1e-9, abs_tol=1e-12) for i in at):
             hits.append(name)
     return hits[0] if len(hits) == 1 else None
+
+
+TRAINER_STATE = Format(
+    "hf-trainer-state",
+    "a Hugging Face trainer_state.json",
+    read_hf,
+    looks_hf,
+)

@@ -17,10 +17,11 @@ from typing import Any
 import numpy as np
 
 from reporter.errors import HistoryError, UnsafeInputError
-from reporter.history import safepickle
+from reporter.history import mlflow, safepickle
+from reporter.history.formats import Format
 from reporter.history.model import History, Note, Series, epoch_series, note
 from reporter.history.runs import select
-from reporter.history.text import decode_text
+from reporter.history.text import decode_text, head_text
 
 _INFO_TYPES = (str, int, float, bool, type(None))
 
@@ -68,6 +69,25 @@ def _numbers(value: object, path: str, where: str) -> np.ndarray[Any, np.dtype[n
     return out
 
 
+SHORT_LIST = 4  # a list this short beside longer series is metadata (milestones, class weights)
+
+
+def _number_list(value: object) -> bool:
+    """A list whose every item is a number or null (a series, or numeric metadata)."""
+    if safepickle.is_array(value):
+        return True
+    return isinstance(value, list | tuple) and all(
+        item is None or (isinstance(item, int | float) and not isinstance(item, bool))
+        for item in value
+    )
+
+
+def _as_info(value: object) -> str:
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value[:20]) + (" …" if len(value) > 20 else "")
+    return str(value)
+
+
 def _run(
     mapping: Mapping[Any, Any],
     path: str,
@@ -76,24 +96,36 @@ def _run(
     prefix: str = "",
     warnings: tuple[Note, ...] = (),
 ) -> History | None:
+    """One run from a dict of metric lists. What is not a series (strings, lists of strings,
+    nested objects, lists mixing numbers and text, short numeric lists beside long series)
+    is the run's metadata: kept as info where it is short, named in a warning either way.
+    ``None`` when no series remains."""
     series: dict[str, Series] = {}
     info: dict[str, str] = {}
     notes = list(warnings)
+    kept: list[str] = []
+    refusal: HistoryError | None = None  # why the first non-series list is not one
+    lists: dict[str, np.ndarray[Any, np.dtype[np.float64]]] = {}
     for raw_key, value in mapping.items():
         key = _key(raw_key, path)
         where = f"{prefix}{key}"
-        if _is_series(value):
-            values = _numbers(value, path, where)
-            if values.size == 0:
-                notes.append(note("warn.empty_metric", metric=key))
-                continue
-            bad = int(np.count_nonzero(~np.isfinite(values)))
-            if bad:
-                notes.append(note("warn.nonfinite", metric=key, count=bad, total=int(values.size)))
-            series[key] = epoch_series(key, values)
+        if _is_series(value) and _number_list(value):
+            lists[key] = _numbers(value, path, where)
         elif isinstance(value, (*_INFO_TYPES, bytes)):
             info[key] = _key(value, path) if isinstance(value, bytes) else str(value)
+        elif isinstance(value, list | tuple):  # strings, or numbers mixed with text
+            if refusal is None:
+                try:
+                    _numbers(value, path, where)
+                except HistoryError as exc:
+                    refusal = exc
+            if all(isinstance(v, str | int | float | bool | type(None)) for v in value):
+                info[key] = _as_info(value)
+            kept.append(where)
         elif isinstance(value, Mapping):
+            for sub, item in list(value.items())[:10]:
+                if isinstance(sub, str) and isinstance(item, _INFO_TYPES):
+                    info[f"{key}.{sub}"] = str(item)
             notes.append(note("warn.nested_ignored", key=where))
         else:
             raise HistoryError(
@@ -102,8 +134,29 @@ def _run(
                 where=where,
                 hint="each metric is a flat list of numbers, one per epoch",
             )
+    longest = max((v.size for v in lists.values()), default=0)
+    for key, values in lists.items():
+        if values.size == 0:
+            notes.append(note("warn.empty_metric", metric=key))
+            continue
+        if values.size <= SHORT_LIST < longest and values.size * 2 < longest and not _paired(
+            key, lists
+        ):
+            info[key] = _as_info([float(v) if not float(v).is_integer() else int(v)
+                                  for v in values.tolist()])
+            kept.append(f"{prefix}{key}")
+            continue
+        bad = int(np.count_nonzero(~np.isfinite(values)))
+        if bad:
+            notes.append(note("warn.nonfinite", metric=key, count=bad, total=int(values.size)))
+        series[key] = epoch_series(key, values)
     if not series:
+        if refusal is not None:
+            raise refusal  # nothing else to report: say what is wrong with the list there
         return None
+    if kept:
+        shown = ", ".join(kept[:6]) + (f", … (+{len(kept) - 6})" if len(kept) > 6 else "")
+        notes.append(note("warn.metadata_kept", keys=shown))
     lengths = {len(s) for s in series.values()}
     if len(lengths) > 1:
         notes.append(
@@ -115,6 +168,17 @@ def _run(
     return History(
         name=name, source=Path(path), series=series, format=fmt, info=info, warnings=tuple(notes)
     )
+
+
+def _paired(key: str, lists: Mapping[str, Any]) -> bool:
+    """``val_loss`` beside ``loss`` (or the reverse): a real series, however short."""
+    low = key.lower()
+    for prefix in ("val_", "valid_", "validation_", "test_", "eval_"):
+        if low.startswith(prefix) and key[len(prefix) :] in lists:
+            return True
+        if prefix + key in lists:
+            return True
+    return False
 
 
 def runs_from_object(
@@ -185,6 +249,15 @@ def load_json(data: bytes, path: str) -> tuple[object, tuple[Note, ...]]:
         obj = json.loads(text, object_pairs_hook=_pairs_hook(warn))
     except json.JSONDecodeError as exc:
         what = "the file ends too early (truncated?)" if exc.pos >= len(text.rstrip()) else exc.msg
+        if exc.msg == "Extra data" and text[: exc.pos].rstrip().endswith("}") and text[
+            exc.pos :
+        ].lstrip().startswith("{"):
+            raise HistoryError(
+                "this is JSON Lines (one JSON object per line), not one JSON document",
+                path=path,
+                where=f"line {exc.lineno}",
+                hint="leave out --format, or pass --format json-lines",
+            ) from exc
         raise HistoryError(
             f"invalid JSON: {what}",
             path=path,
@@ -219,3 +292,65 @@ def read_pickle(data: bytes, path: str, run: str | None = None) -> list[History]
         return select(runs_from_object(obj, path, "keras-pickle"), run, path)
     except UnsafeInputError as exc:
         raise exc.at(path) from None
+
+
+# ----------------------------------------------------------------------------- recognising
+
+
+def _first_text(data: bytes) -> str:
+    """The first non-blank character of a text file (BOM-aware)."""
+    return head_text(data, 400).lstrip("\ufeff \t\r\n")[:1]
+
+
+PICKLE_SUFFIXES = frozenset({".pkl", ".pickle", ".p", ".pk", ".pck"})
+_PICKLE_STARTS = (b"(", b"}", b"]", b"c", b"N")
+_TEXT_SUFFIXES = {".json", ".jsonl", ".ndjson", ".csv", ".tsv", ".txt", ".log"}
+
+
+def looks_json(data: bytes, path: str) -> bool:
+    first = _first_text(data)
+    if first in ("{", "["):
+        return True
+    # a .json file whose top level is a bare string, number or literal: let the JSON
+    # reader say what it holds instead of "unknown format"
+    return Path(path).suffix.lower() == ".json" and first in (
+        '"',
+        "-",
+        "t",
+        "f",
+        "n",
+        *"0123456789",
+    )
+
+
+def looks_pickle(data: bytes, path: str) -> bool:
+    if data[:1] == b"\x80" and data[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
+        return True
+    if looks_json(data, path) or mlflow.looks_sqlite(data, path):
+        return False
+    suffix = Path(path).suffix.lower()
+    if suffix in PICKLE_SUFFIXES:
+        return True
+    # Protocol 0/1 pickles of a history start with MARK, EMPTY_DICT/LIST or GLOBAL and end
+    # with STOP; a text file that merely ends with a full stop is not one.
+    return (
+        suffix not in _TEXT_SUFFIXES
+        and data[:1] in _PICKLE_STARTS
+        and data.rstrip(b"\r\n")[-1:] == b"."
+    )
+
+
+PICKLE = Format(
+    "keras-pickle",
+    "pickle.dump(history.history), read without running anything",
+    read_pickle,
+    looks_pickle,
+    PICKLE_SUFFIXES,
+)
+JSON = Format(
+    "keras-json",
+    "a dict of metric lists, or one run per key",
+    read_json,
+    looks_json,
+    frozenset({".json"}),
+)

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from reporter.errors import HistoryError, UnsafeInputError
+from reporter.history.formats import Format
 from reporter.history.model import Axis, History, Note, Series, logged_series
 from reporter.history.runs import select
 from reporter.history.text import decode_text
@@ -340,3 +341,19 @@ def read_sqlite(data: bytes, path: str, run: str | None = None) -> list[History]
             "no run in this MLflow store has metrics", path=path, hint="the runs logged no metrics"
         )
     return select(runs, run, path, default="all", ids=ids)
+
+
+SQLITE = Format(
+    "mlflow-sqlite",
+    "an MLflow tracking database such as mlflow.db",
+    read_sqlite,
+    looks_sqlite,
+    frozenset({".db", ".sqlite"}),
+)
+FILE_STORE = Format(
+    "mlflow",
+    "an MLflow file store folder (mlruns/, an experiment or a run)",
+    is_folder=is_file_store,
+    read_folder=read_file_store,
+    noun="an MLflow run store",
+)

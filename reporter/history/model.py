@@ -18,6 +18,8 @@ import numpy.typing as npt
 
 FloatArray = npt.NDArray[np.float64]
 Axis = Literal["epoch", "step"]
+Role = Literal["train", "val"]
+Direction = Literal["min", "max"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -109,6 +111,13 @@ class History:
     warnings: tuple[Note, ...] = ()
     axis: Axis = "epoch"
     epoch_at_step: tuple[FloatArray, FloatArray] | None = None  # (steps, epochs), for step axes
+    # What the framework that wrote the file says about it (all optional):
+    numbering: str = ""  # how x counts, a ``numbering.*`` message key suffix ("" → by axis)
+    monitor: str | None = None  # the series the framework itself ranks checkpoints by
+    monitor_why: str = ""  # ``monitor.*`` message key saying why (with ``monitor_facts``)
+    monitor_facts: Mapping[str, Any] = field(default_factory=dict)
+    roles: Mapping[str, Role] = field(default_factory=dict)  # train/held-out, where names don't tell
+    directions: Mapping[str, Direction] = field(default_factory=dict)  # for names that don't tell
 
     @property
     def n_epochs(self) -> int:

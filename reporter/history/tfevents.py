@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from reporter.errors import HistoryError
+from reporter.history.formats import Format
 from reporter.history.model import History, Note, Series, logged_series
 from reporter.history.runs import select
 
@@ -153,3 +154,48 @@ def merge(runs: list[History]) -> History:
         tuple(dict.fromkeys(notes)),
         "step",
     )
+
+
+def is_events_folder(folder: Path) -> bool:
+    """One run's folder of TensorBoard event files: event files in it, or in its direct
+    subfolders (Keras's ``train/`` and ``validation/`` writers)."""
+    try:
+        for entry in folder.iterdir():
+            if entry.is_symlink():
+                continue
+            if entry.is_file() and "tfevents" in entry.name:
+                return True
+            if entry.is_dir() and any(
+                "tfevents" in f.name and f.is_file() and not f.is_symlink()
+                for f in entry.iterdir()
+            ):
+                return True
+    except OSError:
+        return False
+    return False
+
+
+def _event_files(folder: Path) -> Iterator[Path]:
+    for f in folder.rglob("*tfevents*"):
+        if f.is_file() and not f.is_symlink() and len(f.relative_to(folder).parts) <= 3:
+            yield f
+
+
+def read_folder(path: str, run: str | None = None) -> list[History]:
+    """One run from every event file below ``path`` (Keras's train/ and validation/ merged)."""
+    events = sorted(_event_files(Path(path)))
+    if not events:
+        raise HistoryError("no TensorBoard event files in this folder", path=path)
+    parts = [r for f in events[:200] for r in read_tfevents(b"", str(f), None)]
+    return select([merge(parts)], run, path)
+
+
+EVENTS = Format(
+    "tfevents",
+    "TensorBoard event files, one file or a folder of them",
+    read_tfevents,
+    looks_tfevents,
+    is_folder=is_events_folder,
+    read_folder=read_folder,
+    noun="TensorBoard event files",
+)
