@@ -104,6 +104,12 @@ def suite_read(repeat: int) -> None:
         return sum(f.stat().st_size for f in p.rglob("*")) if p.is_dir() else p.stat().st_size
 
     files = sorted((p for p in real.iterdir() if p.suffix != ".md"), key=size, reverse=True)[:5]
+    wild = SHARED / "histories-wild"
+    if wild.exists():  # the largest log of each newer family (YOLO, JSON Lines)
+        for prefix in ("yolo__", "detectron2__", "mmengine__", "custom__"):
+            family = [p for p in wild.iterdir() if p.name.startswith(prefix)]
+            if family:
+                files.append(max(family, key=size))
     print(f"\n== read: parsing vs report time, the {len(files)} largest files (target < 5%)")
     with tempfile.TemporaryDirectory() as tmp:
         for path in files:

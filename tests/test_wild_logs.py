@@ -15,13 +15,14 @@ from typing import Any
 import numpy as np
 import pytest
 
-from .conftest import SHARED, need, render_one, squash_text
 from reporter.analysis import analyze
 from reporter.config import Options
 from reporter.errors import HistoryError
 from reporter.history import FORMATS, REGISTRY, format_help, is_history_file, load
 from reporter.i18n import messages
 from reporter.summary import build_summary
+
+from .conftest import SHARED, need, render_one, squash_text
 
 WILD = SHARED / "histories-wild"
 
@@ -114,11 +115,27 @@ def mmengine_scalars(epochs: int = 4, iters: int = 10, val_every: int = 2) -> st
     for e in range(1, epochs + 1):
         for i in (5, 10):  # logged every 5 of 10 iterations
             step = (e - 1) * iters + i
-            rows.append({"lr": 0.01, "data_time": 0.1, "loss": 2.0 / e - i / 100, "time": 0.3,
-                         "epoch": e, "memory": 100, "step": step})
+            rows.append(
+                {
+                    "lr": 0.01,
+                    "data_time": 0.1,
+                    "loss": 2.0 / e - i / 100,
+                    "time": 0.3,
+                    "epoch": e,
+                    "memory": 100,
+                    "step": step,
+                }
+            )
         if e % val_every == 0:  # validation rows: step is the epoch
-            rows.append({"coco/bbox_mAP": 0.1 * e, "coco/bbox_mAP_s": -1.0,
-                         "data_time": 0.05, "time": 0.07, "step": e})
+            rows.append(
+                {
+                    "coco/bbox_mAP": 0.1 * e,
+                    "coco/bbox_mAP_s": -1.0,
+                    "data_time": 0.05,
+                    "time": 0.07,
+                    "step": e,
+                }
+            )
     return lines(rows)
 
 
@@ -146,15 +163,38 @@ def test_mmengine_iteration_based(tmp_path: Path) -> None:
 
 
 def mmcv_log() -> str:
-    header = {"env_info": "sys.platform: linux\nPython: 3.8", "config": "model = dict()",
-              "seed": 42, "mmcls_version": "0.25.0", "CLASSES": ["a", "b"]}
+    header = {
+        "env_info": "sys.platform: linux\nPython: 3.8",
+        "config": "model = dict()",
+        "seed": 42,
+        "mmcls_version": "0.25.0",
+        "CLASSES": ["a", "b"],
+    }
     rows: list[dict[str, Any]] = []
     for e in (1, 2, 3):
         for i in (10, 20):
-            rows.append({"mode": "train", "epoch": e, "iter": i, "lr": 0.1, "memory": 900,
-                         "data_time": 0.01, "loss": 1.0 / e + 0.1 / i, "time": 0.2})
-        rows.append({"mode": "val", "epoch": e, "iter": 20, "lr": 0.1,
-                     "accuracy_top-1": 60.0 + e, "bbox_mAP_copypaste": "0.1 0.2"})
+            rows.append(
+                {
+                    "mode": "train",
+                    "epoch": e,
+                    "iter": i,
+                    "lr": 0.1,
+                    "memory": 900,
+                    "data_time": 0.01,
+                    "loss": 1.0 / e + 0.1 / i,
+                    "time": 0.2,
+                }
+            )
+        rows.append(
+            {
+                "mode": "val",
+                "epoch": e,
+                "iter": 20,
+                "lr": 0.1,
+                "accuracy_top-1": 60.0 + e,
+                "bbox_mAP_copypaste": "0.1 0.2",
+            }
+        )
     return json.dumps(header) + "\n" + lines(rows)
 
 
@@ -173,11 +213,30 @@ def test_mmcv_log_json(tmp_path: Path) -> None:
 def detr_log(epochs: range = range(3)) -> str:
     rows = []
     for e in epochs:
-        rows.append({"train_lr": 1e-4, "train_loss": 3.0 - e, "test_loss": 3.2 - e / 2,
-                     "test_class_error": 50.0 - e,
-                     "test_coco_eval_bbox": [0.1 * (e + 1), 0.2, 0.15, -1.0, 0.1, 0.2,
-                                             0.1, 0.2, 0.3, -1.0, 0.2, 0.3],
-                     "epoch": e, "n_parameters": 41_000_000})
+        rows.append(
+            {
+                "train_lr": 1e-4,
+                "train_loss": 3.0 - e,
+                "test_loss": 3.2 - e / 2,
+                "test_class_error": 50.0 - e,
+                "test_coco_eval_bbox": [
+                    0.1 * (e + 1),
+                    0.2,
+                    0.15,
+                    -1.0,
+                    0.1,
+                    0.2,
+                    0.1,
+                    0.2,
+                    0.3,
+                    -1.0,
+                    0.2,
+                    0.3,
+                ],
+                "epoch": e,
+                "n_parameters": 41_000_000,
+            }
+        )
     return lines(rows)
 
 
@@ -198,8 +257,16 @@ def test_detr_log_txt(tmp_path: Path) -> None:
 
 
 def test_generic_jsonl_and_lists(tmp_path: Path) -> None:
-    rows = [{"global_step": 100 * k, "loss": 1.0 / k, "hist": list(range(40)), "phase": "train",
-             "pair": [0.5, 0.25]} for k in (1, 2, 3)]
+    rows = [
+        {
+            "global_step": 100 * k,
+            "loss": 1.0 / k,
+            "hist": list(range(40)),
+            "phase": "train",
+            "pair": [0.5, 0.25],
+        }
+        for k in (1, 2, 3)
+    ]
     (run,) = load(write(tmp_path, "log.jsonl", lines(rows)))
     assert run.numbering == "as_logged:global_step" and run.axis == "step"
     assert set(run.series) == {"loss", "pair[0]", "pair[1]"}
@@ -282,8 +349,10 @@ def test_ultralytics_v11_segment_fitness_sums_box_and_mask(tmp_path: Path) -> No
 
 
 def test_ultralytics_classify_fitness(tmp_path: Path) -> None:
-    text = ("epoch,time,train/loss,metrics/accuracy_top1,metrics/accuracy_top5,val/loss,lr/pg0\n"
-            "1,1,1.0,0.5,0.9,1.1,0.001\n2,2,0.8,0.7,0.95,0.9,0.001\n")
+    text = (
+        "epoch,time,train/loss,metrics/accuracy_top1,metrics/accuracy_top5,val/loss,lr/pg0\n"
+        "1,1,1.0,0.5,0.9,1.1,0.001\n2,2,0.8,0.7,0.95,0.9,0.001\n"
+    )
     (run,) = load(write(tmp_path, "results.csv", text))
     np.testing.assert_allclose(run["fitness"].values, [0.7, 0.825])
 
@@ -341,8 +410,8 @@ def test_dict_with_metadata_renders_its_series(tmp_path: Path) -> None:
     for key in ("class_names", "milestones", "mixed"):
         assert key in notes["warn.metadata_kept"].params["keys"]
     assert run.info["optimizer.name"] == "adam" and notes["warn.nested_ignored"]
-    # only metadata: refused, naming what it found
-    with pytest.raises(HistoryError, match="no metrics found"):
+    # only metadata: refused, naming the key and what it holds
+    with pytest.raises(HistoryError, match="names: expected a list of numbers, found str"):
         load(write(tmp_path, "meta.json", json.dumps({"names": ["a", "b"], "x": "y"})))
 
 
@@ -359,7 +428,7 @@ def test_held_out_side_by_name(tmp_path: Path, prefix: str) -> None:
 
 
 def test_registry_drives_help_and_discovery(tmp_path: Path) -> None:
-    assert list(FORMATS)[0] == "mlflow-sqlite" and "mlflow" not in FORMATS
+    assert next(iter(FORMATS)) == "mlflow-sqlite" and "mlflow" not in FORMATS
     help_text = format_help()
     for f in REGISTRY:
         assert f.name in help_text
@@ -387,36 +456,111 @@ def test_report_shows_numbering_monitor_and_held_out(tmp_path: Path) -> None:
 
 # file, series, best value, best position, epoch/step label, axis
 PROVENANCE = [
-    ("yolo__Abonia1__YOLOv8-Fire-and-Smoke-Detection__runs_detect_train_results.csv",
-     "metrics/mAP50-95(B)", 0.45929, 24, 25, "epoch"),
-    ("yolo__Alexandor136__YOLOv11_cls__runs_classify_train3_results.csv",
-     "metrics/accuracy_top1", 1.0, 2, 3, "epoch"),
-    ("yolo__AmelNozieres__Mushrooms_YOLOv5__runs_train_exp2_results.txt",
-     "mAP@.5:.95", 0.4266, 92, 92, "epoch"),
-    ("yolo__TituShahoriar__Yolo-v7-custom-data-set__runs_train_exp4_results.txt",
-     "mAP@.5:.95", 0.3671, 19, 19, "epoch"),
-    ("detectron2__AnabelVazquez__Mask-RCNN_COCO-Database__output_metrics.json",
-     "total_loss", 0.5029988062888151, 13, 279, "step"),
-    ("detectron2__Ghailen-Ben-Achour__detectron2_detection__output_metrics.json",
-     "bbox/AP", 75.7732398239824, 2, 300, "step"),
-    ("detectron2__K-Merrick__water-meters__output_metrics.json",
-     "bbox/AP", 64.13193197811927, 3, 1799, "step"),
-    ("mmengine__crazy-winds__openmmlab-learn__homeworks_Balloon_det_work_dir_20230609_081929_vis_data_scalars.json",
-     "coco/bbox_mAP", 0.747, 9, 50, "epoch"),
-    ("mmengine__crazy-winds__openmmlab-learn__homeworks_fruit_30_cls_work_dir_20230607_075047_vis_data_scalars.json",
-     "accuracy/top1", 93.44000244140625, 39, 40, "epoch"),
-    ("mmengine__woxinyonghen__OpenMMLabCamp__homework01_jinjie_20230207_121050.log.json",
-     "accuracy_top-1", 98.704, 98, 99, "epoch"),
-    ("custom__Jannik-m12__whale-call-classifier__results_training_history.json",
-     "val_accuracy", 0.29288703203201294, 13, 14, "epoch"),
-    ("custom__Moqixis__object_detection_detr__outputs_log.txt",
-     "test_coco_eval_bbox/AP", 0.7597355857037735, 1, 1, "epoch"),
+    (
+        "yolo__Abonia1__YOLOv8-Fire-and-Smoke-Detection__runs_detect_train_results.csv",
+        "metrics/mAP50-95(B)",
+        0.45929,
+        24,
+        25,
+        "epoch",
+    ),
+    (
+        "yolo__Alexandor136__YOLOv11_cls__runs_classify_train3_results.csv",
+        "metrics/accuracy_top1",
+        1.0,
+        2,
+        3,
+        "epoch",
+    ),
+    (
+        "yolo__AmelNozieres__Mushrooms_YOLOv5__runs_train_exp2_results.txt",
+        "mAP@.5:.95",
+        0.4266,
+        92,
+        92,
+        "epoch",
+    ),
+    (
+        "yolo__TituShahoriar__Yolo-v7-custom-data-set__runs_train_exp4_results.txt",
+        "mAP@.5:.95",
+        0.3671,
+        19,
+        19,
+        "epoch",
+    ),
+    (
+        "detectron2__AnabelVazquez__Mask-RCNN_COCO-Database__output_metrics.json",
+        "total_loss",
+        0.5029988062888151,
+        13,
+        279,
+        "step",
+    ),
+    (
+        "detectron2__Ghailen-Ben-Achour__detectron2_detection__output_metrics.json",
+        "bbox/AP",
+        75.7732398239824,
+        2,
+        300,
+        "step",
+    ),
+    (
+        "detectron2__K-Merrick__water-meters__output_metrics.json",
+        "bbox/AP",
+        64.13193197811927,
+        3,
+        1799,
+        "step",
+    ),
+    (
+        "mmengine__crazy-winds__openmmlab-learn__homeworks_Balloon_det_work_dir_20230609_081929_vis_data_scalars.json",
+        "coco/bbox_mAP",
+        0.747,
+        9,
+        50,
+        "epoch",
+    ),
+    (
+        "mmengine__crazy-winds__openmmlab-learn__homeworks_fruit_30_cls_work_dir_20230607_075047_vis_data_scalars.json",
+        "accuracy/top1",
+        93.44000244140625,
+        39,
+        40,
+        "epoch",
+    ),
+    (
+        "mmengine__woxinyonghen__OpenMMLabCamp__homework01_jinjie_20230207_121050.log.json",
+        "accuracy_top-1",
+        98.704,
+        98,
+        99,
+        "epoch",
+    ),
+    (
+        "custom__Jannik-m12__whale-call-classifier__results_training_history.json",
+        "val_accuracy",
+        0.29288703203201294,
+        13,
+        14,
+        "epoch",
+    ),
+    (
+        "custom__Moqixis__object_detection_detr__outputs_log.txt",
+        "test_coco_eval_bbox/AP",
+        0.7597355857037735,
+        1,
+        1,
+        "epoch",
+    ),
 ]
 
 
 @pytest.mark.shared
-@pytest.mark.parametrize(("name", "series", "value", "index", "label", "axis"), PROVENANCE,
-                         ids=[p[0].split("__")[0] + "-" + p[0].split("__")[1] for p in PROVENANCE])
+@pytest.mark.parametrize(
+    ("name", "series", "value", "index", "label", "axis"),
+    PROVENANCE,
+    ids=[p[0].split("__")[0] + "-" + p[0].split("__")[1] for p in PROVENANCE],
+)
 def test_real_wild_logs_match_provenance(
     name: str, series: str, value: float, index: int, label: int, axis: str
 ) -> None:

@@ -56,8 +56,8 @@ def format_help() -> str:
     return "; ".join(f"{f.name} ({f.describe})" for f in REGISTRY)
 
 
-def _names() -> str:
-    return ", ".join(f.name for f in REGISTRY)
+def _names(formats: object = REGISTRY) -> str:
+    return ", ".join(f.name for f in formats)  # type: ignore[attr-defined]
 
 
 def sniff(data: bytes, path: str) -> Format:
@@ -66,10 +66,11 @@ def sniff(data: bytes, path: str) -> Format:
         if fmt.recognises(data, path):
             return fmt
     raise HistoryError(
-        f"unknown format (tried: {_names()})",
+        f"unknown format (tried: {_names(FORMATS.values())})",
         path=path,
-        hint="a history is one of the formats above (reporter report --help lists them); "
-        "--format picks a reader",
+        hint="a history is one of these formats (reporter report --help describes them), "
+        "or a folder of " + " or ".join(f.noun for f in FOLDER_FORMATS.values())
+        + "; --format picks a reader",
     )
 
 

@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 
 from reporter.errors import HistoryError
-from reporter.history.keras import load_json
 from reporter.history.formats import Format
+from reporter.history.keras import load_json
 from reporter.history.model import History, Note, Series, logged_series, note
 from reporter.history.runs import select
 from reporter.history.text import head_text

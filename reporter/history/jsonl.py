@@ -43,7 +43,20 @@ from reporter.history.text import decode_text, head_text
 
 COUNTERS = ("iteration", "iter", "step", "global_step", "epoch")
 # pycocotools COCOeval.summarize(), in order (bbox/segm); -1 means "no such objects"
-COCO_STATS = ("AP", "AP50", "AP75", "APs", "APm", "APl", "AR1", "AR10", "AR100", "ARs", "ARm", "ARl")
+COCO_STATS = (
+    "AP",
+    "AP50",
+    "AP75",
+    "APs",
+    "APm",
+    "APl",
+    "AR1",
+    "AR10",
+    "AR100",
+    "ARs",
+    "ARm",
+    "ARl",
+)
 COCO_KEYPOINT_STATS = ("AP", "AP50", "AP75", "APm", "APl", "AR", "AR50", "AR75", "ARm", "ARl")
 MAX_EXPANDED = 32  # longer unnamed lists are left out
 DETECTRON2_TASKS = {"bbox", "segm", "keypoints", "sem_seg", "panoptic_seg", "lvis", "box_proposals"}
@@ -64,9 +77,7 @@ def looks_jsonl(data: bytes, path: str) -> bool:
     if not _is_object(text[:end]):
         return False
     rest = text[end:].lstrip(" \t\r\n")
-    return rest.startswith("{") or (
-        not rest and Path(path).suffix.lower() in (".jsonl", ".ndjson")
-    )
+    return rest.startswith("{") or (not rest and Path(path).suffix.lower() in (".jsonl", ".ndjson"))
 
 
 def _is_object(line: str) -> bool:
@@ -251,8 +262,11 @@ def _history(
         notes = [
             n
             for n in notes
-            if not (n.key == "warn.nonfinite" and n.params.get("metric") == key
-                    and n.params.get("count") == count)
+            if not (
+                n.key == "warn.nonfinite"
+                and n.params.get("metric") == key
+                and n.params.get("count") == count
+            )
         ]
         notes.append(note("warn.placeholder_gaps", metric=key, count=count))
     if points.left_out:
@@ -265,7 +279,7 @@ def _history(
         raise HistoryError(
             "no metrics found (no line holds a number besides its counters)",
             path=path,
-            hint="a training log has rows such as {\"iteration\": 19, \"loss\": 0.9}",
+            hint='a training log has rows such as {"iteration": 19, "loss": 0.9}',
         )
     full_info = {"log": dialect, **(info or {})}
     for k, v in points.info.items():
@@ -352,8 +366,10 @@ def _dialect(rows: list[Row]) -> str:
         return "mmcv"
     if "iteration" in keys:
         return "detectron2"
-    if "step" in keys and ("lr" in keys or any(k.startswith("loss") for k in keys)) and not any(
-        k.startswith(("train_", "test_")) for k in keys
+    if (
+        "step" in keys
+        and ("lr" in keys or any(k.startswith("loss") for k in keys))
+        and not any(k.startswith(("train_", "test_")) for k in keys)
     ):
         return "mmengine"
     if "epoch" in keys and any(k.startswith(("train_", "test_")) for k in keys):
@@ -407,13 +423,23 @@ def _detectron2(rows: list[Row], notes: list[Note], path: str, run: str | None) 
                 role: Role | None = "val" if is_eval(key) else None
                 _row_values({key: value}, points, x, role=role)
         monitor = next(
-            (m for m in ("bbox/AP", "segm/AP", "keypoints/AP", "sem_seg/mIoU", "panoptic_seg/PQ")
-             if m in points.values),
+            (
+                m
+                for m in ("bbox/AP", "segm/AP", "keypoints/AP", "sem_seg/mIoU", "panoptic_seg/PQ")
+                if m in points.values
+            ),
             None,
         )
         return _history(
-            points, path, name, notes, "step", "Detectron2 metrics.json", "detectron2",
-            monitor, "monitor.detectron_ap" if monitor else "",
+            points,
+            path,
+            name,
+            notes,
+            "step",
+            "Detectron2 metrics.json",
+            "detectron2",
+            monitor,
+            "monitor.detectron_ap" if monitor else "",
         )
 
     # evaluation-only rows sit at the iteration after the last (max_iter): not a restart
@@ -484,15 +510,25 @@ def _mmengine(rows: list[Row], notes: list[Note], path: str, run: str | None) ->
             if x_val is None:
                 continue
             _row_values(
-                r.data, points, x_val, skip=("step", *(k for k in rename if k in _TRAIN_ONLY)),
-                role="val", rename=rename, placeholders=True,
+                r.data,
+                points,
+                x_val,
+                skip=("step", *(k for k in rename if k in _TRAIN_ONLY)),
+                role="val",
+                rename=rename,
+                placeholders=True,
             )
         for k in list(points.values):
             if k.startswith("val/") and k[4:] in _TRAIN_ONLY:
                 del points.values[k]
         return _history(
-            points, path, name, notes, "epoch" if by_epoch else "step",
-            "MMEngine scalars.json", "mmengine_epoch" if by_epoch else "mmengine_iter",
+            points,
+            path,
+            name,
+            notes,
+            "epoch" if by_epoch else "step",
+            "MMEngine scalars.json",
+            "mmengine_epoch" if by_epoch else "mmengine_iter",
         )
 
     def counter(r: Row) -> float | None:
@@ -507,8 +543,14 @@ def _mmcv(rows: list[Row], notes: list[Note], path: str, run: str | None) -> lis
     body = []
     for r in rows:
         if "mode" not in r.data:
-            for k in ("mmcls_version", "mmdet_version", "mmseg_version", "mmcv_version",
-                      "seed", "exp_name"):
+            for k in (
+                "mmcls_version",
+                "mmdet_version",
+                "mmseg_version",
+                "mmcv_version",
+                "seed",
+                "exp_name",
+            ):
                 if k in r.data and isinstance(r.data[k], str | int | float):
                     header[k] = str(r.data[k])[:200]
             continue
@@ -550,12 +592,23 @@ def _mmcv(rows: list[Row], notes: list[Note], path: str, run: str | None) -> lis
             if e is None:
                 continue
             _row_values(
-                r.data, points, e, skip=("mode", "epoch", "iter", *_TRAIN_ONLY), role="val",
-                rename=rename, placeholders=True,
+                r.data,
+                points,
+                e,
+                skip=("mode", "epoch", "iter", *_TRAIN_ONLY),
+                role="val",
+                rename=rename,
+                placeholders=True,
             )
         return _history(
-            points, path, name, notes, "epoch" if by_epoch else "step",
-            "mmcv log.json", "mmcv_epoch" if by_epoch else "mmcv_iter", info=header,
+            points,
+            path,
+            name,
+            notes,
+            "epoch" if by_epoch else "step",
+            "mmcv log.json",
+            "mmcv_epoch" if by_epoch else "mmcv_iter",
+            info=header,
         )
 
     def counter(r: Row) -> float | None:
@@ -582,9 +635,7 @@ def _detr(rows: list[Row], notes: list[Note], path: str, run: str | None) -> lis
             if "n_parameters" in r.data:
                 info["n_parameters"] = str(r.data["n_parameters"])
             _row_values(r.data, points, x, skip=("epoch", "n_parameters"))
-        return _history(
-            points, path, name, notes, "epoch", "DETR/DeiT log.txt", "detr", info=info
-        )
+        return _history(points, path, name, notes, "epoch", "DETR/DeiT log.txt", "detr", info=info)
 
     return _split_runs(rows, lambda r: _number(r.data.get("epoch")), build, path, run)
 
@@ -603,7 +654,12 @@ def _generic(rows: list[Row], notes: list[Note], path: str, run: str | None) -> 
             _row_values(r.data, points, x, skip=(counter,) if counter else ())
         axis: Axis = "epoch" if counter in (None, "epoch") else "step"
         return _history(
-            points, path, name, notes, axis, "JSON Lines",
+            points,
+            path,
+            name,
+            notes,
+            axis,
+            "JSON Lines",
             f"as_logged:{counter}" if counter else "row_number",
         )
 

@@ -116,7 +116,7 @@ class History:
     monitor: str | None = None  # the series the framework itself ranks checkpoints by
     monitor_why: str = ""  # ``monitor.*`` message key saying why (with ``monitor_facts``)
     monitor_facts: Mapping[str, Any] = field(default_factory=dict)
-    roles: Mapping[str, Role] = field(default_factory=dict)  # train/held-out, where names don't tell
+    roles: Mapping[str, Role] = field(default_factory=dict)  # held-out where names don't tell
     directions: Mapping[str, Direction] = field(default_factory=dict)  # for names that don't tell
 
     @property

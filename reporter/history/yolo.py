@@ -19,8 +19,8 @@ pose, OBB: ``0.1·mAP50 + 0.9·mAP50-95`` per box/mask/pose head, summed; classi
 ``(top1 + top5) / 2``), the *last* epoch with the highest fitness being the one
 ``best.pt`` holds (the best moves on a strict improvement, but the file is saved again on a
 tie). The newest Ultralytics releases rank by mAP50-95 alone; the report says which formula
-it used. Values in the CSV are rounded to 5-6 digits, so a recomputed tie may not be one. ``lr/pg0..2`` and ``x/lr0..2`` are learning rates of the three
-parameter groups.
+it used. Values in the CSV are rounded to 5-6 digits, so a recomputed tie may not be one.
+``lr/pg0..N`` and ``x/lr0..2`` are learning rates of the parameter groups.
 """
 
 from __future__ import annotations
@@ -242,9 +242,7 @@ def read_results_txt(data: bytes, path: str, run: str | None = None) -> list[His
                 hint="results.txt starts every line with epoch/last-epoch",
             )
         row = [float(m.group(1)), _memory(cells[1], lineno, path)]
-        row += [
-            _cell(c, TXT_COLUMNS[i + 2], lineno, path) for i, c in enumerate(cells[2:])
-        ]
+        row += [_cell(c, TXT_COLUMNS[i + 2], lineno, path) for i, c in enumerate(cells[2:])]
         rows.append(row)
     if not rows:
         raise HistoryError("empty file", path=path, hint="nothing was logged yet")
