@@ -177,3 +177,41 @@ def test_the_index_keeps_words_whole_in_a_browser_too(tmp_path: Path) -> None:
     html = (tmp_path / "index.html").read_text("utf-8")
     assert "word-break: keep-all" in html and "&#34;" not in html.split("</style>")[0]
     assert WORD_JOINER not in html
+
+
+def check_folder(out: Path) -> list[str]:
+    """Every PDF under ``out`` (reports and comparisons), checked like the shipped reports."""
+    import json
+
+    from .conftest import pdf_text
+
+    problems = []
+    pdfs = sorted(out.glob("*/*.pdf"))
+    assert pdfs
+    for pdf in pdfs:
+        facts = json.loads(next(pdf.parent.glob("*.json")).read_text("utf-8"))
+        texts = [f["text"]["ko"] for f in facts.get("findings", [])]
+        if "recommendation" in facts:
+            texts.append(facts["recommendation"]["text"]["ko"])
+        text = pdf_text(pdf)
+        problems += [f"{pdf.parent.name}: split {s}" for s in split_words(text, vocabulary(*texts))]
+        problems += [f"{pdf.parent.name}: particle {p}" for p in wrong_particles(text)]
+    return problems
+
+
+@pytest.mark.shared
+@pytest.mark.slow
+def test_seed_series_and_their_comparison_keep_words_whole(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from reporter.cli import main
+
+    from .conftest import SEED, need, render_cli
+
+    seeds = sorted(str(p) for p in need(SEED).glob("*.json"))
+    assert render_cli(seeds, tmp_path).exit_code == 0
+    res = CliRunner().invoke(
+        main, ["compare", *seeds, "--series", "-o", str(tmp_path), "--name", "series"]
+    )
+    assert res.exit_code == 0, res.output
+    assert check_folder(tmp_path) == []
