@@ -23,6 +23,7 @@ from typing import Any
 
 from reporter.assets import font_files, lite_font, templates_dir
 from reporter.errors import OutputError, RenderError
+from reporter.hangul import keep_words
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,10 @@ class PdfResult:
 
 
 def html_to_pdf(html: str, figures: Mapping[str, bytes]) -> PdfResult:
-    """Lay out ``html`` and write a PDF. ``figures`` maps ``asset:`` URLs to SVG bytes."""
+    """Lay out ``html`` and write a PDF. ``figures`` maps ``asset:`` URLs to SVG bytes.
+
+    Korean text breaks between 어절 only (:func:`reporter.hangul.keep_words`): WeasyPrint has
+    no ``word-break: keep-all``."""
     from weasyprint import HTML
     from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
@@ -109,7 +113,7 @@ def html_to_pdf(html: str, figures: Mapping[str, bytes]) -> PdfResult:
 
     with _captured_logs() as logs:
         try:
-            document = HTML(string=html, url_fetcher=AssetFetcher()).render(
+            document = HTML(string=keep_words(html), url_fetcher=AssetFetcher()).render(
                 font_config=_font_config()
             )
             data = document.write_pdf()

@@ -22,7 +22,7 @@ from reporter.analysis import Analysis, is_eval_sets, positions, xnum
 from reporter.assets import templates_dir, version
 from reporter.errors import visible
 from reporter.history.model import Note
-from reporter.i18n import Messages, Text, messages
+from reporter.i18n import Counted, Messages, Text, messages
 from reporter.metrics import Family, Metric
 from reporter.naming import shorten
 
@@ -170,17 +170,21 @@ def family_title(family: Family, t: Messages) -> Text:
     return t(f"family.{family.kind}", name=short(family.key, 80))
 
 
-UNITS = {
-    "epoch": (Text("에포크", "epoch"), Text("에포크", "epochs")),
-    "step": (Text("스텝", "step"), Text("번의 평가", "evaluations")),
-}
+def units(axis: str, t: Messages) -> tuple[Text, Counted]:
+    """The run's unit word ("에포크 20", "step 1604") and how a count of its points is written
+    ("3 에포크", "평가 3회", "3 evaluations"): on a step axis the points are evaluations."""
+    if axis == "step":
+        word, many, one = t("unit.step"), t("unit.evals"), t("unit.evals_one")
+    else:
+        word, many, one = t("unit.epoch"), t("unit.epochs"), t("unit.epochs_one")
+    return word, Counted(many.ko, many.en, one.en)
 
 
 def sentence(key: str, params: Any, t: Messages, axis: str = "epoch") -> Text:
-    """A catalog sentence with its facts; ``{unit}``/``{units}`` follow the run's x axis."""
+    """A catalog sentence with its facts; ``{unit}`` and ``{n:units}`` follow the run's x axis."""
     facts = {k: short(v, 120) if isinstance(v, str) else v for k, v in params.items()}
-    unit, units = UNITS.get(axis, UNITS["epoch"])
-    return t(key, unit=unit, units=units, **facts)
+    unit, counted = units(axis, t)
+    return t(key, unit=unit, units=counted, **facts)
 
 
 def _visible(value: Any) -> Any:
@@ -203,7 +207,10 @@ def _warnings(notes: Sequence[Note], t: Messages) -> list[Text]:
 
 
 def finding_text(f: Any, t: Messages, axis: str = "epoch") -> Text:
-    return sentence(f.key, f.params, t, axis)
+    params = f.params
+    if f.key == "finding.per_set_summary":  # "accuracy · eval sets": the sentence says the rest
+        params = dict(params, family=str(params["family"]).split(" · ")[0])
+    return sentence(f.key, params, t, axis)
 
 
 def numbering_text(h: Any, t: Messages) -> Text:
@@ -317,6 +324,7 @@ def build_context(
 
     stopping: list[tuple[Text | str, str]] = []
     s = analysis.stopping
+    unit = units(h.axis, t)[0]
     if s is not None:
         stopping = [
             ("monitor", s.monitor),
@@ -327,12 +335,12 @@ def build_context(
             ("start_from_epoch", str(s.start_from_epoch)),
             ("restore_best_weights", str(s.restore_best_weights)),
             (
-                t("es.stopped"),
+                t("es.stopped", unit=unit),
                 ex(s.stopped_epoch) if s.stop_fired else t("es.not_fired").joined("both", " / "),
             ),
-            (t("es.restored"), ex(s.restored_from)),
+            (t("es.restored", unit=unit), ex(s.restored_from)),
             (t("es.best_value"), "—" if s.best is None else f"{s.best:.6g}"),
-            (t("es.epochs_run"), str(s.epochs_run)),
+            (t("es.evals_run" if h.axis == "step" else "es.epochs_run"), str(s.epochs_run)),
         ]
     policies = [
         PolicyRow(

@@ -11,7 +11,10 @@ from reporter.errors import RenderError
 from reporter.i18n import Messages, messages, placeholders
 
 ROOT = Path(__file__).resolve().parent.parent
-SECTIONS = "report|label|section|family|col|dir|es|plot|rec|finding|warn|reason|crit|confidence|doubt|index|cmp|numbering|monitor|heldout"
+SECTIONS = (
+    "report|label|section|family|col|dir|es|plot|rec|finding|warn|reason|crit|confidence|doubt"
+    "|index|cmp|unit|numbering|monitor|heldout"
+)
 LITERAL = re.compile(rf"""["']((?:{SECTIONS})\.[a-z_]+)["']""")
 FILE_NAMES = {"report.css", "report.pdf", "report.html", "report.json", "index.html", "index.pdf"}
 DYNAMIC = {  # keys built from a prefix and a closed set of values
@@ -118,17 +121,17 @@ def test_formatting_with_facts() -> None:
 def test_every_message_formats_with_sample_facts() -> None:
     import string
 
-    from reporter.render import UNITS
+    from reporter.i18n import split_field
+    from reporter.render import units
 
-    for key, text in messages().entries.items():
+    m = messages()
+    for key, text in m.entries.items():
         facts: dict[str, object] = {}
         for lang_text in (text.ko, text.en):
             for _, name, spec, _ in string.Formatter().parse(lang_text):
                 if name:
-                    facts[name] = 1.5 if spec else "x"
-        unit, units = UNITS["epoch"]
-        facts.update(unit=unit, units=units)
-        ko = {k: v.ko if hasattr(v, "ko") else v for k, v in facts.items()}
-        en = {k: v.en if hasattr(v, "en") else v for k, v in facts.items()}
-        text.ko.format(**ko)
-        text.en.format(**en)
+                    facts[split_field(name)[0]] = 1.5 if spec and spec != "units" else 3
+        for axis in ("epoch", "step"):
+            unit, counted = units(axis, m)
+            out = m(key, **{**facts, "unit": unit, "units": counted})
+            assert "{" not in out.ko + out.en or "{" in text.ko, key

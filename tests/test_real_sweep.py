@@ -120,3 +120,9 @@ def test_best_of_the_monitor_equals_an_independent_reading(sweep: dict[str, Any]
         assert got[f"best_{s['axis']}"] == pytest.approx(pts[i][0]), s["run"]
         checked += 1
     assert checked >= 20
+
+
+def test_korean_words_stay_whole_and_particles_agree(sweep: dict[str, Any]) -> None:
+    from .test_korean import check_folder
+
+    assert check_folder(sweep["out"]) == []

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from markupsafe import Markup
+
 from reporter.assets import templates_dir
 from reporter.export import atomic_write, html_to_pdf
 from reporter.i18n import Text, messages
@@ -77,7 +79,9 @@ def write_index(
     failed = sum(1 for r in rows if r.status == "failed")
     summary = t("index.summary", ok=ok, failed=failed, skipped=len(skipped))
     template = environment().get_template("index.html.j2")
-    css = (templates_dir() / "report.css").read_text("utf-8")
+    css = Markup(
+        (templates_dir() / "report.css").read_text("utf-8")
+    )  # ours, and raw text in <style>
     context = {
         "t": t,
         "lang": "both",
