@@ -120,6 +120,7 @@ _DIAGNOSTIC_WORDS = {
     "epoch",
     "step",
     "memory",
+    "mem",  # YOLOv5/v7 gpu_mem
     "throughput",
     "momentum",
     "beta",

@@ -23,6 +23,7 @@ from reporter.i18n import messages
 from reporter.summary import build_summary
 
 from .conftest import SHARED, need, render_one, squash_text
+from .korean import split_words, vocabulary, wrong_particles
 
 WILD = SHARED / "histories-wild"
 
@@ -378,6 +379,8 @@ def test_yolov7_results_txt(tmp_path: Path) -> None:
     assert any(w.key == "warn.run_unfinished" for w in run.warnings)  # 4 of 10 epochs
     s = summary_of(path)
     assert s["monitor"] == "fitness" and s["metrics"]["P"]["mode"] == "max"
+    assert "gpu_mem" in [f["key"] for f in s["families"] if f["kind"] == "diagnostic"]
+    assert s["unknown_direction"] == []
     assert s["metrics"]["mAP@.5:.95"]["best_epoch"] == 3
 
 
@@ -580,3 +583,15 @@ def test_real_yolo_report_says_what_best_pt_holds(tmp_path: Path) -> None:
     assert r.summary["monitor"] == "fitness"
     assert r.summary["info"]["best.pt"].startswith("20 ")  # the last epoch of the 1.0 tie
     assert "Epochs are counted from 1, as Ultralytics prints them" in r.text
+    assert wrong_particles(r.text) == []
+
+
+@pytest.mark.shared
+@pytest.mark.slow
+@pytest.mark.parametrize("index", [2, 5, 9, 11])  # YOLOv5 txt, Detectron2, mmcv, DETR
+def test_real_wild_reports_read_as_korean(tmp_path: Path, index: int) -> None:
+    r = render_one(need(WILD / PROVENANCE[index][0]), tmp_path)
+    s = r.summary
+    known = vocabulary(s["recommendation"]["text"]["ko"], *(f["text"]["ko"] for f in s["findings"]))
+    assert split_words(r.text, known) == []
+    assert wrong_particles(r.text) == []
