@@ -51,6 +51,9 @@ class ReporterError(Exception):
     exit_code = 1
     prefix = ""
     default_hint: str | None = None
+    # True when the same input may succeed on the next try (a full disk, a write error);
+    # a batch retries these and not the failures the input itself causes
+    transient = False
 
     def __init__(
         self,
@@ -112,3 +115,4 @@ class OutputError(ReporterError):
     """The output folder cannot be written."""
 
     exit_code = 73
+    transient = True
