@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from reporter.assets import templates_dir
 from reporter.export import atomic_write, html_to_pdf
@@ -51,7 +52,9 @@ def rows_from(entries: dict[str, dict[str, Any]], skipped: list[str]) -> list[Ro
                     source,
                     "ok",
                     t("index.ok"),
-                    link=f"{run['folder']}/report.pdf",
+                    # the manifest's folder names were checked on load; quoting keeps even a
+                    # checked name a relative path, never a scheme or a second attribute
+                    link=f"{quote(run['folder'])}/report.pdf",
                     monitor=monitored,
                     best=run.get("best"),
                     stop=run.get("stop"),
@@ -69,10 +72,19 @@ def rows_from(entries: dict[str, dict[str, Any]], skipped: list[str]) -> list[Ro
 
 
 def write_index(
-    out: Path, source: str, entries: dict[str, dict[str, Any]], skipped: list[str]
+    out: Path,
+    source: str,
+    entries: dict[str, dict[str, Any]],
+    skipped: list[str],
+    error: str | None = None,
 ) -> None:
+    """Write ``index.html`` (fonts embedded, readable in any browser) and ``index.pdf``."""
     t = messages()
     rows = rows_from(entries, skipped)
+    if error:
+        rows.append(
+            Row("(batch)", short(source, 120), "failed", t("index.failed"), short(error, 200))
+        )
     ok = sum(1 for r in rows if r.status == "ok")
     failed = sum(1 for r in rows if r.status == "failed")
     summary = t("index.summary", ok=ok, failed=failed, skipped=len(skipped))

@@ -15,6 +15,7 @@ from pathlib import Path
 from reporter.errors import HistoryError
 from reporter.history import csvlog, hf, keras, mlflow, tfevents
 from reporter.history.model import History, Series, epoch_series
+from reporter.history.regular import regular_only
 from reporter.history.text import head_text
 
 __all__ = ["FORMATS", "MAX_BYTES", "History", "Series", "epoch_series", "load", "sniff"]
@@ -111,7 +112,7 @@ def read_bytes(path: str | os.PathLike[str], limit: int = MAX_BYTES) -> bytes:
     """The file's bytes, refusing empty and oversized files before parsing."""
     p = os.fspath(path)
     try:
-        with open(p, "rb") as fh:
+        with open(p, "rb", opener=regular_only) as fh:  # a FIFO or device is never opened
             size = os.fstat(fh.fileno()).st_size
             if size > limit:
                 raise HistoryError(
