@@ -7,6 +7,7 @@ Readers are chosen by sniffing the content, not trusting the extension; a
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -144,21 +145,44 @@ def read_bytes(path: str | os.PathLike[str], limit: int = MAX_BYTES) -> bytes:
     return data
 
 
-def _load_folder(p: str, fmt: str | None, run: str | None) -> list[History]:
+def _load_folder(p: str, fmt: str | None, run: str | None, limit: int = MAX_BYTES) -> list[History]:
     folder = Path(p)
     if fmt in (None, "mlflow") and mlflow.is_file_store(folder):
         return mlflow.read_file_store(p, run)
-    events = sorted(
-        f
-        for f in folder.rglob("*tfevents*")
-        if f.is_file() and not f.is_symlink() and len(f.relative_to(folder).parts) <= 3
-    )
+    events = _event_files(folder)
     if fmt in (None, "tfevents") and events:
-        parts = [r for f in events[:200] for r in tfevents.read_tfevents(b"", str(f), None)]
+        # each event file is read as if given alone: the same --max-bytes, empty and FIFO checks
+        parts = [
+            r for f in events[:200] for r in tfevents.read_tfevents(read_bytes(f, limit), str(f))
+        ]
         return [tfevents.merge(parts)]
     raise HistoryError(
         "a folder, but neither an MLflow run store nor TensorBoard event files", path=p
     )
+
+
+def _event_files(folder: Path, depth: int = 3) -> list[Path]:
+    """Regular ``*tfevents*`` files at most ``depth`` levels below ``folder``, links not
+    followed; walked level by level, so a deep tree costs no recursion."""
+    found: list[Path] = []
+    level = [folder]
+    for _ in range(depth):
+        below: list[Path] = []
+        for here in level:
+            try:
+                with os.scandir(here) as it:
+                    entries = list(it)
+            except OSError:
+                continue
+            for e in entries:
+                if e.is_dir(follow_symlinks=False):
+                    below.append(Path(e.path))
+                elif e.is_file(follow_symlinks=False) and "tfevents" in e.name:
+                    with contextlib.suppress(OSError):
+                        if e.stat(follow_symlinks=False).st_size:  # a writer's empty new file
+                            found.append(Path(e.path))
+        level = below
+    return sorted(found)
 
 
 def load(
@@ -174,7 +198,7 @@ def load(
     """
     p = os.fspath(path)
     if os.path.isdir(p):
-        return _load_folder(p, fmt, run)
+        return _load_folder(p, fmt, run, limit)
     data = read_bytes(p, limit)
     if fmt is None:
         reader = sniff(data, p)

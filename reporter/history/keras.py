@@ -19,7 +19,7 @@ import numpy as np
 from reporter.errors import HistoryError, UnsafeInputError
 from reporter.history import safepickle
 from reporter.history.model import History, Note, Series, epoch_series, note
-from reporter.history.runs import select
+from reporter.history.runs import MAX_METRICS, MAX_RUNS, select
 from reporter.history.text import decode_text
 
 _INFO_TYPES = (str, int, float, bool, type(None))
@@ -79,9 +79,13 @@ def _run(
     series: dict[str, Series] = {}
     info: dict[str, str] = {}
     notes = list(warnings)
+    left_out = 0
     for raw_key, value in mapping.items():
         key = _key(raw_key, path)
         where = f"{prefix}{key}"
+        if _is_series(value) and len(series) >= MAX_METRICS:
+            left_out += 1
+            continue
         if _is_series(value):
             values = _numbers(value, path, where)
             if values.size == 0:
@@ -104,6 +108,8 @@ def _run(
             )
     if not series:
         return None
+    if left_out:
+        notes.append(note("limit.metrics", count=left_out, limit=MAX_METRICS))
     lengths = {len(s) for s in series.values()}
     if len(lengths) > 1:
         notes.append(
@@ -150,12 +156,14 @@ def runs_from_object(
     if run is not None:
         return [run]
     runs = []
-    for raw_key, value in obj.items():
-        if isinstance(value, Mapping):
-            key = _key(raw_key, path)
-            nested = _run(value, path, f"{stem}-{key}", fmt, prefix=f"{key}.", warnings=warnings)
-            if nested is not None:
-                runs.append(nested)
+    wrapped = [(k, v) for k, v in obj.items() if isinstance(v, Mapping)]
+    capped = (note("limit.runs", count=len(wrapped) - MAX_RUNS, limit=MAX_RUNS),)
+    for raw_key, value in wrapped[:MAX_RUNS]:
+        key = _key(raw_key, path)
+        notes = (*warnings, *capped) if len(wrapped) > MAX_RUNS else warnings
+        nested = _run(value, path, f"{stem}-{key}", fmt, prefix=f"{key}.", warnings=notes)
+        if nested is not None:
+            runs.append(nested)
     if not runs:
         raise HistoryError(
             "no metrics found (no key holds a list of numbers)",
