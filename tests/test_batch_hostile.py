@@ -36,6 +36,13 @@ DEPTH = 1500
 LONG = "resnet50_imagenet_cosine_warmup_label_smoothing_mixup_cutmix_ema_"  # 65 characters
 SEED_NAMES = [f"{LONG}seed{i}" for i in (1, 2, 3)]
 SAFE_ALIKE = ["lr 0.1", "lr_0.1", "lr/0.1", "LR_0.1"]
+LOOKALIKE = {  # name -> how the report and the index show it
+    "val\u061closs": "val[U+061C]loss",
+    "\ufeffval_loss": "[U+FEFF]val_loss",
+    "val_lo\u00adss": "val_lo[U+00AD]ss",
+    "acc\u3164": "acc[U+3164]",
+    "val_l\u043ess": "val_l[U+043E]ss",
+}
 
 
 def good(path: Path, shift: float = 0.0) -> Path:
@@ -131,6 +138,10 @@ def hostile_batch(tmp_path_factory: pytest.TempPathFactory) -> Any:
     os.mkfifo(src / "pipe.json")
     with socket.socket(socket.AF_UNIX) as sock:
         sock.bind(str(src / "live.sock"))  # the socket file stays after close
+    # names that look like others: invisible characters, a Cyrillic о in a Latin word
+    lookalike = {**hostile.GOOD, **{n: hostile.GOOD["loss"] for n in LOOKALIKE}}
+    (src / "lookalike.json").write_text(json.dumps(lookalike))
+    (src / "bad\u2028line.json").write_text("{not json")  # its error must stay one line
     # a tree deeper than Python's recursion limit, with a good history at the bottom
     bottom = deep_tree(src / "deep")
     good(bottom / "deep-run.json", 0.06)
@@ -182,16 +193,19 @@ def test_finishes_and_names_every_bad_source(hostile_batch: Hostile) -> None:
     assert run.code == 1, run.stderr[-2000:]
     assert run.journal["status"] == "complete" and run.journal["exit_code"] == 1
     failed = {f["source"]: f["reason"] for f in run.journal["failed"]}
-    assert set(failed) == {"pipe.json", "live.sock", "linked.json"}, failed
+    bad_name = "bad\u2028line.json"
+    assert set(failed) == {"pipe.json", "live.sock", "linked.json", bad_name}, failed
     assert "FIFO" in failed["pipe.json"] and "socket" in failed["live.sock"]
     assert "symbolic link" in failed["linked.json"]
     lines = run.stderr.splitlines()
     assert "Traceback" not in run.stderr
     for rel in failed:
-        (line,) = [x for x in lines if x.startswith(f"error: {rel}:")]
+        shown = rel.replace("\u2028", "\\u2028")
+        (line,) = [x for x in lines if x.startswith(f"error: {shown}:")]
         assert len(line) < 600
+    assert "\u2028" not in run.stderr and "\u2028" not in run.stdout
     assert run.rerun.returncode == 1 and "Traceback" not in run.rerun.stderr
-    assert run.rerun.stdout.startswith("done: 0 rendered, 8 unchanged, 3 failed")
+    assert run.rerun.stdout.startswith("done: 0 rendered, 9 unchanged, 4 failed")
 
 
 def test_every_good_source_and_every_run_gets_its_own_folder(hostile_batch: Hostile) -> None:
@@ -207,11 +221,12 @@ def test_every_good_source_and_every_run_gets_its_own_folder(hostile_batch: Host
         "a b.json",
         "a_b.json",
         "index.html.json",
+        "lookalike.json",
         deep_rel,
     }
     assert len(items["store"]["outputs"]) == 3 and len(items["sweep.json"]["outputs"]) == 4
     outputs = [f for e in items.values() for f in e.get("outputs", [])]
-    assert len(outputs) == len({f.lower() for f in outputs}) == 3 + 4 + 6
+    assert len(outputs) == len({f.lower() for f in outputs}) == 3 + 4 + 7
     on_disk = sorted(p.parent.name for p in run.out.glob("*/report.pdf"))
     assert sorted(outputs) == on_disk
     # each report holds its own run, not the last one written over the others
@@ -247,6 +262,16 @@ def test_out_stays_consistent_and_nothing_is_written_through_a_link(
     assert (run.out / ".tmp-notes").read_text() == "the user's own file"
     assert (run.out / "mine" / ".tmp-reporter-draft.txt").exists()
     assert not [p for p in run.out.rglob(".tmp-reporter-*") if p.parent.name != "mine"]
+
+
+def test_look_alike_names_are_visible_in_the_pdf(hostile_batch: Hostile) -> None:
+    from .conftest import pdf_text
+
+    text = "".join(pdf_text(hostile_batch.out / "lookalike" / "report.pdf").split())
+    for name, shown in LOOKALIKE.items():
+        assert shown in text, name
+        assert name not in text
+    assert "\ufeff" not in text and "\u061c" not in text and "\u3164" not in text
 
 
 def test_files_get_the_permissions_the_umask_gives(hostile_batch: Hostile) -> None:
