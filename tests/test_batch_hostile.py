@@ -388,3 +388,30 @@ def test_worker_temp_folders_are_removed(tmp_path: Path, monkeypatch: pytest.Mon
     age(src)
     assert run_batch(src, tmp_path / "out", Options(), jobs=2).rendered == 2
     assert list(tmp.iterdir()) == []
+
+
+def test_the_index_brings_its_own_hangul_font(hostile_batch: Hostile) -> None:
+    import base64
+    import io
+    from html.parser import HTMLParser
+
+    from fontTools.ttLib import TTFont
+
+    html = hostile_batch.index
+    assert "asset:" not in html
+    (style,) = re.findall(r"<style>(.*?)</style>", html, re.S)
+    assert '@font-face { font-family: "ReporterHangul"; src: url("data:font/ttf;base64,' in style
+    (payload,) = re.findall(r'url\("data:font/ttf;base64,([A-Za-z0-9+/=]+)"\)', style)
+    cmap = TTFont(io.BytesIO(base64.b64decode(payload))).getBestCmap()
+
+    class Text(HTMLParser):
+        chunks: list[str] = []
+
+        def handle_data(self, data: str) -> None:
+            if self.lasttag != "style":
+                self.chunks.append(data)
+
+    parser = Text()
+    parser.feed(html)
+    hangul = {c for c in "".join(parser.chunks) if "\uac00" <= c <= "\ud7a3"}
+    assert len(hangul) > 20 and all(ord(c) in cmap for c in hangul)
