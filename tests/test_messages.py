@@ -11,7 +11,7 @@ from reporter.errors import RenderError
 from reporter.i18n import Messages, messages, placeholders
 
 ROOT = Path(__file__).resolve().parent.parent
-SECTIONS = "report|label|section|family|col|dir|es|plot|rec|finding|warn|reason|crit|confidence|doubt|index|cmp|limit"
+SECTIONS = "report|label|section|family|col|dir|es|plot|rec|finding|warn|reason|crit|confidence|doubt|index|cmp|limit|cost"
 LITERAL = re.compile(rf"""["']((?:{SECTIONS})\.[a-z_]+)["']""")
 FILE_NAMES = {"report.css", "report.pdf", "report.html", "report.json", "index.html", "index.pdf"}
 DYNAMIC = {  # keys built from a prefix and a closed set of values
