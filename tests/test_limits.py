@@ -41,8 +41,8 @@ def test_a_json_with_a_million_metrics_reads_the_first_max_metrics(tmp_path: Pat
 
 def test_a_csv_line_too_long_for_a_history_is_refused_before_splitting(tmp_path: Path) -> None:
     path = tmp_path / "log.csv"
-    path.write_text("epoch,loss\n0,0.5\n" + "1," * 600_000 + "\n")
-    with pytest.raises(HistoryError, match=r"line 3: the line is 1,200,000 characters long"):
+    path.write_text("epoch,loss\n0,0.5\n" + "1," * 2_200_000 + "\n")
+    with pytest.raises(HistoryError, match=r"line 3: the line is 4,400,000 characters long"):
         load(path)
 
 

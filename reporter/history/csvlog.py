@@ -25,7 +25,7 @@ from reporter.history.text import decode_text, head_text
 
 MISSING = {"", "na", "nan", "null", "none", "n/a", "-nan"}
 MAX_FIELD = 1 << 20
-MAX_LINE = MAX_FIELD  # no history line is this long; a longer one is refused before splitting
+MAX_LINE = 4 * MAX_FIELD  # no history line is this long: refused before it is split into cells
 
 
 @dataclass
