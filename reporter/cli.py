@@ -294,8 +294,8 @@ def batch(
 ) -> None:
     """Report every new or changed history under SOURCE into OUT, one run at a time.
 
-    Exit codes: 0 all ok, 1 some sources failed, 2 usage, 73 OUT not writable,
-    75 another run holds OUT's lock, 130/143 interrupted.
+    Exit codes: 0 all ok, 1 some sources failed, 2 usage, 70 internal error,
+    73 OUT not writable, 75 another run holds OUT's lock, 130/143 interrupted.
     """
     _setup_logging(quiet, debug)
     options = _options(kw)
@@ -341,12 +341,18 @@ def batch(
             bar.close()
     for rel, reason in result.failed:
         if rel not in printed:
-            click.echo(
-                f"error: {clean(rel)}: {clean(reason, 400)} (unchanged since the last run)",
-                err=True,
-            )
+            again = " (unchanged since the last run)" if rel in result.repeated else ""
+            click.echo(f"error: {clean(rel)}: {clean(reason, 400)}{again}", err=True)
+    if result.internal_error:
+        click.echo(
+            f"error: {clean(result.internal_error, 500)}; the run stopped"
+            + ("; rerun with --debug for details" if not debug else ""),
+            err=True,
+        )
     if not quiet:
-        state = "interrupted" if result.interrupted else "done"
+        state = (
+            "interrupted" if result.interrupted else "stopped" if result.internal_error else "done"
+        )
         click.echo(
             f"{state}: {result.rendered} rendered, {result.unchanged} unchanged, "
             f"{len(result.failed)} failed, {len(result.skipped)} skipped "

@@ -9,24 +9,54 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+# control characters, bidi controls, and characters that draw nothing (soft hyphen, Arabic
+# letter mark, zero-width and word joiners, BOM, Hangul fillers, line/paragraph separators)
+_CONTROL = re.compile(
+    r"[\x00-\x1f\x7f-\x9f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f"
+    r"\u200b-\u200f\u2028-\u202e\u2060-\u206f\u3164\ufeff\uffa0\ufff9-\ufffb]"
+)
+_WORD = re.compile(r"[^\W\d_]{2,}")
+_LOOKALIKE_SCRIPTS = {"CYRILLIC", "GREEK"}
+
+
+def _script(c: str) -> str:
+    return unicodedata.name(c, "").split(" ", 1)[0]
+
+
+def _mixed(word: str) -> bool:
+    """A word of Latin letters with Cyrillic or Greek ones mixed in (``vаl`` with a Cyrillic
+    ``а``): it looks like another word, so its non-Latin letters are spelled out."""
+    if word.isascii():
+        return False
+    scripts = {_script(c) for c in word}
+    return "LATIN" in scripts and bool(scripts & _LOOKALIKE_SCRIPTS)
 
 
 def visible(text: str, keep: str = "", *, printed: bool = False) -> str:
-    """``text`` with control characters, terminal escapes and bidi overrides spelled out,
-    except the characters in ``keep``: ``\\x1b`` for terminals and logs, or ``[U+001B]``
+    """``text`` with control characters, terminal escapes, bidi overrides, invisible
+    characters and look-alike letters mixed into Latin words spelled out, except the
+    characters in ``keep``: ``\\x1b`` for terminals and logs, or ``[U+001B]``
     for ``printed`` text (the report's Hangul font draws a backslash as a won sign)."""
 
-    def esc(m: re.Match[str]) -> str:
-        c = m.group(0)
-        if c in keep:
-            return c
+    def spell(c: str) -> str:
         if printed:
             return f"[U+{ord(c):04X}]"
         return f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}"
 
-    return _CONTROL.sub(esc, text)
+    def esc(m: re.Match[str]) -> str:
+        c = m.group(0)
+        return c if c in keep else spell(c)
+
+    def lookalike(m: re.Match[str]) -> str:
+        word = m.group(0)
+        if not _mixed(word):
+            return word
+        return "".join(spell(c) if _script(c) in _LOOKALIKE_SCRIPTS else c for c in word)
+
+    text = _CONTROL.sub(esc, text)
+    return text if text.isascii() else _WORD.sub(lookalike, text)
 
 
 def clean(text: object, limit: int = 200) -> str:
@@ -51,6 +81,9 @@ class ReporterError(Exception):
     exit_code = 1
     prefix = ""
     default_hint: str | None = None
+    # True when the same input may succeed on the next try (a full disk, a write error);
+    # a batch retries these and not the failures the input itself causes
+    transient = False
 
     def __init__(
         self,
@@ -112,3 +145,4 @@ class OutputError(ReporterError):
     """The output folder cannot be written."""
 
     exit_code = 73
+    transient = True

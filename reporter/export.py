@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import errno
 import logging
 import os
-import tempfile
+import re
+import secrets
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -128,8 +130,12 @@ def html_to_pdf(html: str, figures: Mapping[str, bytes]) -> PdfResult:
 def _font_config() -> Any:
     """One WeasyPrint font configuration per process: the bundled fonts are registered with
     fontconfig once, not again for every report a warm batch worker writes."""
+    import atexit
+
     from weasyprint.text.fonts import FontConfiguration
 
+    # dropping the configuration at exit lets WeasyPrint remove its temp font folder
+    atexit.register(_font_config.cache_clear)
     return FontConfiguration()
 
 
@@ -139,12 +145,35 @@ def check_pdf(data: bytes, pages: int) -> None:
         raise RenderError("the PDF failed its validity check (truncated or without pages)")
 
 
+TEMP_PREFIX = ".tmp-reporter-"
+# the names atomic_write gives its temp files, and the only ones a later run may remove
+TEMP_NAME = re.compile(r"\.tmp-reporter-[0-9a-f]{16}-")
+
+
+def _create_temp(folder: Path, name: str) -> tuple[int, Path]:
+    """A new temp file in ``folder`` under an unpredictable name, never through a link.
+
+    Exclusive creation (``O_EXCL``, ``O_NOFOLLOW``) with mode 0666: the kernel applies the
+    umask, so the final file gets the permissions any new file would (``mkstemp`` would
+    force 0600 and hide the reports from a web server or the group)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    for _ in range(100):
+        tmp = folder / f"{TEMP_PREFIX}{secrets.token_hex(8)}-{name[:40]}"
+        try:
+            return os.open(tmp, flags, 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no free temp name", str(folder))
+
+
 def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temp file in the same folder, fsync and rename."""
+    """Write ``data`` to ``path`` via a temp file in the same folder, fsync and rename.
+
+    The rename replaces a symbolic link at ``path`` instead of writing through it."""
     folder = path.parent
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix="-" + path.name[:40], dir=folder)
+        fd, tmp = _create_temp(folder, path.name)
     except OSError as exc:
         raise OutputError(f"cannot write to {folder}: {exc.strerror or exc}") from exc
     try:

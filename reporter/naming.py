@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from pathlib import Path
@@ -9,27 +10,79 @@ from pathlib import Path
 from reporter.errors import OutputError
 
 _UNSAFE = re.compile(r"[^\w.\-]+")
+# folder names a batch or a manifest may name under OUT: a safe name, or <source>~<run>
+_FOLDER = re.compile(r"[\w\-][\w.\-]*(~[\w\-][\w.\-]*)?")
+# names the tool writes at the top of OUT: never a run's folder
+RESERVED = frozenset({"index.html", "index.pdf", "batch.json"})
+TAG = 6
+
+
+def tag(name: str) -> str:
+    """A short, stable hash of the full ``name``: the visible part of a disambiguated name."""
+    return hashlib.sha1(name.encode("utf-8", "surrogatepass")).hexdigest()[:TAG]
 
 
 def safe_name(name: str, limit: int = 100) -> str:
-    """A folder name derived from untrusted text: no separators, no dot-files, bounded."""
+    """A folder name derived from untrusted text: no separators, no dot-files, bounded.
+
+    A name cut to fit ``limit`` bytes ends with ``-`` and a short hash of the whole text, so
+    runs whose names differ only after the cut (``…_seed1``, ``…_seed2``) stay apart."""
     text = unicodedata.normalize("NFC", name)
     text = _UNSAFE.sub("_", text).strip("._-") or "run"
-    encoded = text.encode("utf-8")[:limit]
-    return encoded.decode("utf-8", "ignore").rstrip("._-") or "run"
+    encoded = text.encode("utf-8")
+    if len(encoded) > limit:
+        kept = encoded[: max(1, limit - TAG - 1)].decode("utf-8", "ignore").rstrip("._-")
+        return f"{kept or 'run'}-{tag(name)}"
+    return text
+
+
+def unique_name(name: str, taken: set[str], limit: int = 100, key: str | None = None) -> str:
+    """``safe_name(name)``, made unique case-insensitively among ``taken`` (and added to it).
+
+    Names that become equal once made safe (``lr 0.1``, ``lr_0.1``, ``lr/0.1``, ``Run``/``run``)
+    get ``-`` and a hash of the original name (or of ``key``, e.g. a source's path): visible,
+    and the same on every run."""
+    digest = tag(name if key is None else key)
+    candidate = safe_name(name, limit)
+    if candidate.lower() in taken or candidate.lower() in RESERVED:
+        candidate = f"{safe_name(name, limit - TAG - 1)}-{digest}"
+        n = 2
+        while candidate.lower() in taken:  # two different names with one hash: never in practice
+            candidate, n = f"{safe_name(name, limit - TAG - 4)}-{digest}-{n}", n + 1
+    taken.add(candidate.lower())
+    return candidate
+
+
+def is_folder_name(name: object) -> bool:
+    """True for a folder name this tool could have made: no separator, no leading dot, no
+    scheme (``javascript:``), within the file-name limit. Used on manifest entries, which
+    anyone who can write OUT can edit."""
+    return (
+        isinstance(name, str)
+        and _FOLDER.fullmatch(name) is not None
+        and len(name.encode("utf-8")) <= 255
+        and name.lower() not in RESERVED
+    )
 
 
 def run_folder(out: Path, name: str, taken: set[str]) -> Path:
-    """``out/<safe name>``, made unique (case-insensitively) among ``taken``."""
-    base = safe_name(name)
-    candidate, n = base, 2
-    while candidate.lower() in taken:
-        candidate, n = f"{base}-{n}", n + 1
-    taken.add(candidate.lower())
-    folder = (out / candidate).resolve()
-    if not folder.is_relative_to(out.resolve()):
+    """``out/<safe name>``, made unique (case-insensitively) among ``taken``.
+
+    A folder that is a symbolic link is refused: nothing is written through a link."""
+    folder = out / unique_name(name, taken)
+    check_folder(out, folder, name)
+    return folder.resolve()
+
+
+def check_folder(out: Path, folder: Path, name: str) -> None:
+    """Refuse to write into ``folder`` when it is a link or lies outside ``out``."""
+    if folder.is_symlink():
+        raise OutputError(
+            f"{folder} is a symbolic link; reports are never written through a link",
+            hint="remove the link or choose another output folder",
+        )
+    if not folder.resolve().is_relative_to(out.resolve()):
         raise OutputError(f"run name {name[:80]!r} would write outside {out}")
-    return folder
 
 
 def shorten(text: str, limit: int) -> str:
@@ -41,8 +94,6 @@ def shorten(text: str, limit: int) -> str:
     text = visible(text, keep="\n\t", printed=True)
     if len(text) <= limit:
         return text
-    import hashlib
-
-    tag = hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()[:6]
-    keep = max(1, limit - len(tag) - 1)
-    return f"{text[:keep]}…{tag}"
+    digest = hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()[:6]
+    keep = max(1, limit - len(digest) - 1)
+    return f"{text[:keep]}…{digest}"

@@ -18,7 +18,7 @@ import jinja2
 import markupsafe
 import numpy as np
 
-from reporter.analysis import Analysis, is_eval_sets, positions, xnum
+from reporter.analysis import Analysis, Recommendation, is_eval_sets, positions, xnum
 from reporter.assets import templates_dir, version
 from reporter.errors import visible
 from reporter.history.model import Note
@@ -178,6 +178,16 @@ def units(axis: str, t: Messages) -> tuple[Text, Counted]:
     else:
         word, many, one = t("unit.epoch"), t("unit.epochs"), t("unit.epochs_one")
     return word, Counted(many.ko, many.en, one.en)
+
+
+def recommendation_text(rec: Recommendation, t: Messages, axis: str = "epoch") -> Text:
+    """The recommendation's sentence, followed, when the advised checkpoint is worse than the
+    run's best, by what that costs and why it is still the advice."""
+    text = sentence(rec.key, rec.params, t, axis)
+    if "best_epoch" not in rec.params:
+        return text
+    cost = sentence("cost.later_best", rec.params, t, axis)
+    return Text(f"{text.ko} {cost.ko}", f"{text.en} {cost.en}")
 
 
 def sentence(key: str, params: Any, t: Messages, axis: str = "epoch") -> Text:
@@ -378,7 +388,7 @@ def build_context(
         monitor_why=monitor_text(analysis, t),
         held_out=held_out_text(analysis, t),
         info=[(short(k, 60), short(v, 200)) for k, v in list(h.info.items())[:40]],
-        recommendation=sentence(rec.key, rec.params, t, h.axis),
+        recommendation=recommendation_text(rec, t, h.axis),
         recommendation_kind=rec.kind,
         confidence=_confidence(rec.confidence, t),
         doubts=[t(f"doubt.{d}") for d in rec.doubts],

@@ -16,7 +16,13 @@ from reporter.analysis.criteria import TENSORBOARD_WEIGHT
 from reporter.assets import version
 from reporter.config import Options
 from reporter.i18n import Messages, Text
-from reporter.render import finding_text, held_out_text, monitor_text, numbering_text, sentence
+from reporter.render import (
+    finding_text,
+    held_out_text,
+    monitor_text,
+    numbering_text,
+    recommendation_text,
+)
 
 SCHEMA = 1
 
@@ -106,7 +112,15 @@ def build_summary(analysis: Analysis, options: Options, t: Messages) -> dict[str
             else None,
             "confidence": rec.confidence,
             "doubts": list(rec.doubts),
-            "text": _text(sentence(rec.key, rec.params, t, h.axis)),
+            "best_after_stop": {
+                "epoch": rec.params["best_epoch"],
+                "value": _num(rec.params["best_value"]),
+                "cost": _num(rec.params["cost"]),
+                "cost_pct": _num(rec.params["cost_pct"]),
+            }
+            if "best_epoch" in rec.params
+            else None,
+            "text": _text(recommendation_text(rec, t, h.axis)),
         },
         "policies": [
             dict(p.as_dict(), stop_epoch=_epoch(p.stop_index), keep_epoch=_epoch(p.keep_index))

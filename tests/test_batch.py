@@ -201,23 +201,21 @@ def test_output_folder_that_cannot_be_written_exits_73(tmp_path: Path) -> None:
 def test_temp_files_live_in_the_destination_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import tempfile
-
     from reporter import export
 
-    seen: list[str] = []
-    real = tempfile.mkstemp
+    seen: list[Path] = []
+    real = export._create_temp
 
-    def spy(*args: Any, **kwargs: Any) -> Any:
-        seen.append(str(kwargs["dir"]))
-        return real(*args, **kwargs)
+    def spy(folder: Path, name: str) -> Any:
+        fd, tmp = real(folder, name)
+        seen.append(tmp)
+        return fd, tmp
 
-    monkeypatch.setattr(export.tempfile, "mkstemp", spy)
+    monkeypatch.setattr(export, "_create_temp", spy)
     export.atomic_write(tmp_path / "deep" / "x.pdf", b"%PDF-1.7")
-    assert (
-        seen == [str(tmp_path / "deep")]
-        and (tmp_path / "deep" / "x.pdf").read_bytes() == b"%PDF-1.7"
-    )
+    assert [p.parent for p in seen] == [tmp_path / "deep"]
+    assert export.TEMP_NAME.match(seen[0].name) and not seen[0].exists()
+    assert (tmp_path / "deep" / "x.pdf").read_bytes() == b"%PDF-1.7"
 
 
 def alpha_changed(rendered: tuple[Path, Path], tmp_path: Path) -> tuple[Path, Path, bytes]:
@@ -320,7 +318,7 @@ RUNNER = textwrap.dedent("""
             import pathlib
             folder = pathlib.Path(out) / base
             folder.mkdir(parents=True, exist_ok=True)
-            (folder / ".tmp-report-half.pdf").write_bytes(b"%PDF-1.7 half")
+            (folder / ".tmp-reporter-0123456789abcdef-report.pdf").write_bytes(b"%PDF-1.7 half")
         time.sleep(60)
         return process_item(path, rel, base, out, options)
     b.process_item = slow
@@ -340,7 +338,7 @@ def _start(tmp_path: Path, mode: str, src: Path, out: Path) -> subprocess.Popen[
     while (
         time.time() < deadline
         and not (out / ".reporter-manifest.json").exists()
-        and not list(out.rglob(".tmp-report-half.pdf"))
+        and not list(out.rglob(".tmp-reporter-*"))
     ):
         if (out / ".reporter.lock").exists() and mode == "term" and time.time() > deadline - 50:
             break

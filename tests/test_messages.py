@@ -13,7 +13,7 @@ from reporter.i18n import Messages, messages, placeholders
 ROOT = Path(__file__).resolve().parent.parent
 SECTIONS = (
     "report|label|section|family|col|dir|es|plot|rec|finding|warn|reason|crit|confidence|doubt"
-    "|index|cmp|unit|numbering|monitor|heldout"
+    "|index|cmp|unit|numbering|monitor|heldout|limit|cost"
 )
 LITERAL = re.compile(rf"""["']((?:{SECTIONS})\.[a-z_]+)["']""")
 FILE_NAMES = {"report.css", "report.pdf", "report.html", "report.json", "index.html", "index.pdf"}

@@ -633,6 +633,15 @@ def _recommend(
                 better = change < 0 if tmode == "min" else change > 0
                 params.update(train=train, train_change=change)
                 key = "rec.stop_train_improving" if better else "rec.stop_train_worsening"
+        if keep != raw_best and _better(float(v[raw_best]), float(v[keep]), mode):
+            # the run's best came after the stop point: say what keeping this checkpoint costs
+            cost = abs(float(v[keep]) - float(v[raw_best]))
+            params.update(
+                best_epoch=ex(raw_best),
+                best_value=float(v[raw_best]),
+                cost=cost,
+                cost_pct=100.0 * cost / abs(float(v[keep])) if v[keep] else 0.0,
+            )
 
     # What the plain callback would have done, and what it would have missed.
     if stopping.stop_fired and stopping.restored_from is not None:

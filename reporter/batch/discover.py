@@ -5,16 +5,24 @@ MLflow run store folder, or a folder of TensorBoard event files. Hidden entries,
 the output folder, and symbolic links are skipped (links are never followed, so
 nothing outside the input folder is read). A file still being written (changed in
 the last ``settle`` seconds) is skipped and picked up by the next run.
+
+Nothing here can block or run out of stack: the tree is walked with an explicit
+stack (any depth), each folder once (a bind-mount loop is seen by device and inode),
+and only regular files are opened; a FIFO, socket or device is reported as a
+problem and never opened.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from reporter.history import SNIFF_BYTES, folder_format, is_history_file
+from reporter.history.regular import kind, regular_only
 
 
 @dataclass(frozen=True)
@@ -29,7 +37,30 @@ class Item:
 @dataclass(frozen=True)
 class Skipped:
     rel: str
-    reason: str  # "not settled"
+    reason: str  # "not settled", or what is wrong with an entry that is never read
+    problem: bool = False  # never read (reported as failed), not just waiting
+
+
+def tree(root: Path) -> Iterator[tuple[Path, os.stat_result]]:
+    """Every entry below ``root`` with its ``lstat``, depth-first, without recursion, without
+    following links, each folder once. Folders that cannot be listed are left out."""
+    seen: set[tuple[int, int]] = set()
+    stack = [root]
+    while stack:
+        here = stack.pop()
+        try:
+            st = here.lstat()
+            if (st.st_dev, st.st_ino) in seen:
+                continue
+            seen.add((st.st_dev, st.st_ino))
+            with os.scandir(here) as it:
+                entries = [(Path(e.path), e.stat(follow_symlinks=False)) for e in it]
+        except OSError:
+            continue
+        for path, info in entries:
+            yield path, info
+            if stat.S_ISDIR(info.st_mode):
+                stack.append(path)
 
 
 def _recognised(path: Path) -> bool:
@@ -37,7 +68,7 @@ def _recognised(path: Path) -> bool:
     reported as a bad history) or content some format recognises. A README, or a ``.log``
     of console output, is not a history at all: skipped, not reported."""
     try:
-        with open(path, "rb") as fh:
+        with open(path, "rb", opener=regular_only) as fh:
             head = fh.read(SNIFF_BYTES)
     except OSError:
         return True  # let the worker report the read error for this item
@@ -48,7 +79,7 @@ def _settled(path: Path, settle: float, now: float) -> bool:
     try:
         # lstat: a link's own time; never stat (or wait for) a file outside the input folder
         newest = (
-            max((f.lstat().st_mtime for f in path.rglob("*")), default=0.0)
+            max((info.st_mtime for _, info in tree(path)), default=0.0)
             if path.is_dir()
             else path.lstat().st_mtime
         )
@@ -60,31 +91,64 @@ def _settled(path: Path, settle: float, now: float) -> bool:
 def discover(
     root: Path, out: Path | None = None, settle: float = 2.0, now: float | None = None
 ) -> tuple[list[Item], list[Skipped]]:
-    """Every history source below ``root``, sorted by relative path."""
+    """Every history source below ``root``, sorted by relative path, and what was skipped:
+    files still settling (picked up next run) and ``problem`` entries that are never read
+    (FIFOs, sockets, devices, folders that cannot be listed)."""
     now = time.time() if now is None else now
     root = root.resolve()
-    out_resolved = out.resolve() if out is not None else None
+    out_id: tuple[int, int] | None = None
+    if out is not None:
+        try:
+            st = out.stat()
+            out_id = (st.st_dev, st.st_ino)
+        except OSError:
+            pass
     items: list[Item] = []
     skipped: list[Skipped] = []
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        here = Path(dirpath)
-        dirnames[:] = sorted(
-            d
-            for d in dirnames
-            if not d.startswith(".")
-            and not (here / d).is_symlink()
-            and (out_resolved is None or (here / d).resolve() != out_resolved)
-        )
+    problems: list[Skipped] = []
+    seen: set[tuple[int, int]] = set()
+    stack = [root]
+    while stack:
+        here = stack.pop()
         rel_here = here.relative_to(root)
+        try:
+            st = here.lstat()
+            if (st.st_dev, st.st_ino) in seen:
+                problems.append(Skipped(str(rel_here), "a folder seen before (a loop)", True))
+                continue
+            seen.add((st.st_dev, st.st_ino))
+            with os.scandir(here) as it:
+                entries = sorted(
+                    ((e.name, e.stat(follow_symlinks=False)) for e in it if e.name[:1] != "."),
+                    key=lambda e: e[0],
+                )
+        except OSError as exc:
+            problems.append(Skipped(str(rel_here), f"cannot list: {exc.strerror or exc}", True))
+            continue
+        dirnames = [
+            n
+            for n, info in entries
+            if stat.S_ISDIR(info.st_mode) and (info.st_dev, info.st_ino) != out_id
+        ]
+        filenames = [n for n, info in entries if stat.S_ISREG(info.st_mode)]
+        odd = [
+            (n, info)
+            for n, info in entries
+            if not (
+                stat.S_ISDIR(info.st_mode)
+                or stat.S_ISREG(info.st_mode)
+                or stat.S_ISLNK(info.st_mode)
+            )
+        ]
         if here != root and folder_format(here) is not None:
             candidates = [(here, True)]
-            dirnames[:] = []
+            dirnames = []
         else:
-            candidates = [
-                (here / f, False)
-                for f in sorted(filenames)
-                if not f.startswith(".") and not (here / f).is_symlink()
-            ]
+            candidates = [(here / f, False) for f in filenames]
+        for n, info in odd:
+            reason = f"not a regular file ({kind(info.st_mode)}); not read"
+            problems.append(Skipped(str(rel_here / n), reason, True))
+        stack.extend(here / d for d in reversed(dirnames))
         for path, is_folder in candidates:
             if not is_folder and not _recognised(path):
                 continue
@@ -94,4 +158,5 @@ def discover(
                 continue
             items.append(Item(path, rel, is_folder))
     items.sort(key=lambda i: i.rel)
-    return items, skipped
+    problems.sort(key=lambda p: p.rel)
+    return items, skipped + problems

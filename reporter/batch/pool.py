@@ -3,7 +3,9 @@
 Each worker is a forked process that imports the heavy libraries once, runs tasks
 one at a time under an address-space limit, and dies with its parent. The parent
 kills a task that runs past its timeout and replaces a worker that crashed
-(even on a segfault); either way only that task fails.
+(even on a segfault); either way only that task fails. Each worker gets its own temp
+folder (WeasyPrint puts the report fonts there), which the parent removes when the
+worker ends, however it ends.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ import faulthandler
 import multiprocessing as mp
 import os
 import resource
+import shutil
 import signal
+import tempfile
 import time
 from collections import deque
 from collections.abc import Callable
@@ -41,11 +45,18 @@ def _die_with_parent() -> None:
 
 
 def _worker_main(
-    conn: Connection, memory_mb: int | None, initializer: Callable[[], None] | None, parent: int
+    conn: Connection,
+    memory_mb: int | None,
+    initializer: Callable[[], None] | None,
+    parent: int,
+    tmp: str,
 ) -> None:
     _die_with_parent()
     if os.getppid() != parent:
         os._exit(0)
+    # temp files (WeasyPrint's font folder) go where the parent cleans up after this worker
+    os.environ["TMPDIR"] = tmp
+    tempfile.tempdir = tmp
     # a crash is reported by the parent as "crashed (signal N)"; no stack dump on stderr
     faulthandler.disable()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -79,8 +90,11 @@ def _worker_main(
 class _Worker:
     def __init__(self, memory_mb: int | None, initializer: Callable[[], None] | None) -> None:
         self.conn, child = _CTX.Pipe()
+        self.tmp = tempfile.mkdtemp(prefix="reporter-worker-")
         self.process = _CTX.Process(
-            target=_worker_main, args=(child, memory_mb, initializer, os.getpid()), daemon=True
+            target=_worker_main,
+            args=(child, memory_mb, initializer, os.getpid(), self.tmp),
+            daemon=True,
         )
         self.process.start()
         child.close()
@@ -92,6 +106,7 @@ class _Worker:
             self.process.kill()
         self.process.join(5)
         self.conn.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 class WorkerPool:

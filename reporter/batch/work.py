@@ -42,6 +42,7 @@ class ItemResult:
     error: str | None = None
     runs: list[RunOutcome] = field(default_factory=list)
     seconds: float = 0.0
+    transient: bool = False  # may succeed next time (write error, out of memory, a bug)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -61,15 +62,22 @@ def process_item(path: str, rel: str, base: str, out: str, options: Options) -> 
     """Report every run of the source at ``path`` into ``out/<base>[~run]``."""
     from reporter import history as history_io
     from reporter.analysis import positions, xnum
-    from reporter.naming import safe_name
+    from reporter.naming import check_folder, unique_name
     from reporter.pipeline import write_report
 
     start = time.perf_counter()
+
+    def failed(reason: str, transient: bool) -> ItemResult:
+        return ItemResult(rel, "failed", reason, [], time.perf_counter() - start, transient)
+
     try:
         runs = history_io.load(path, options.fmt, options.max_bytes, options.run)
         outcomes = []
+        taken: set[str] = set()
         for run in runs:
-            folder = base if len(runs) == 1 else f"{base}~{safe_name(run.name, 60)}"
+            # one folder per run, never shared: names equal once made safe get a hash suffix
+            folder = base if len(runs) == 1 else f"{base}~{unique_name(run.name, taken, 60)}"
+            check_folder(Path(out), Path(out) / folder, run.name)
             result = write_report(run, options, Path(out) / folder)
             rec = result.analysis.recommendation
             xs = positions(run, rec.monitor)
@@ -90,24 +98,10 @@ def process_item(path: str, rel: str, base: str, out: str, options: Options) -> 
             )
         return ItemResult(rel, "ok", None, outcomes, time.perf_counter() - start)
     except ReporterError as exc:
-        return ItemResult(rel, "failed", exc.one_line(), [], time.perf_counter() - start)
+        return failed(exc.one_line(), exc.transient)
     except MemoryError:
-        return ItemResult(
-            rel, "failed", "out of memory (raise --item-memory)", [], time.perf_counter() - start
-        )
+        return failed("out of memory (raise --item-memory)", True)
     except OSError as exc:
-        return ItemResult(
-            rel,
-            "failed",
-            clean(f"{exc.strerror or exc} (errno {exc.errno})"),
-            [],
-            time.perf_counter() - start,
-        )
+        return failed(clean(f"{exc.strerror or exc} (errno {exc.errno})"), True)
     except Exception as exc:  # a bug in one item must not stop the batch
-        return ItemResult(
-            rel,
-            "failed",
-            clean(f"internal error: {type(exc).__name__}: {exc}"),
-            [],
-            time.perf_counter() - start,
-        )
+        return failed(clean(f"internal error: {type(exc).__name__}: {exc}"), True)

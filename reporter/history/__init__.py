@@ -15,6 +15,7 @@ from reporter.history import csvlog, hf, jsonl, keras, mlflow, tfevents, yolo
 from reporter.history.formats import Format
 from reporter.history.keras import PICKLE_SUFFIXES
 from reporter.history.model import History, Series, epoch_series
+from reporter.history.regular import MAX_BYTES, read_bytes
 
 __all__ = [
     "FORMATS",
@@ -30,7 +31,6 @@ __all__ = [
     "sniff",
 ]
 
-MAX_BYTES = 64 * 1024 * 1024
 SNIFF_BYTES = 64 * 1024  # enough for a JSON Lines header row (mmcv's env_info runs to kBs)
 
 # The registry: one line per format, in the order content is sniffed.
@@ -97,47 +97,13 @@ def folder_format(path: Path) -> Format | None:
     return next((f for f in FOLDER_FORMATS.values() if f.is_folder and f.is_folder(path)), None)
 
 
-def read_bytes(path: str | os.PathLike[str], limit: int = MAX_BYTES) -> bytes:
-    """The file's bytes, refusing empty and oversized files before parsing."""
-    p = os.fspath(path)
-    try:
-        with open(p, "rb") as fh:
-            size = os.fstat(fh.fileno()).st_size
-            if size > limit:
-                raise HistoryError(
-                    f"file is {size:,} bytes, over the {limit:,}-byte limit",
-                    path=p,
-                    hint="not read; if the file is genuine, raise the limit with --max-bytes",
-                )
-            data = fh.read(limit + 1)
-    except IsADirectoryError as exc:
-        raise HistoryError(
-            "is a folder, not a history file", path=p, hint="point at the file inside it"
-        ) from exc
-    except OSError as exc:
-        raise HistoryError(
-            f"cannot read: {exc.strerror or exc}",
-            path=p,
-            hint="check that the file exists and is readable by this user",
-        ) from exc
-    if len(data) > limit:
-        raise HistoryError(
-            f"file is over the {limit:,}-byte limit (it grew while being read)",
-            path=p,
-            hint="wait until training has finished writing it",
-        )
-    if not data.strip():
-        raise HistoryError(
-            "empty file", path=p, hint="nothing was saved; re-save the history after training"
-        )
-    return data
 
 
-def _load_folder(p: str, fmt: str | None, run: str | None) -> list[History]:
+def _load_folder(p: str, fmt: str | None, run: str | None, limit: int) -> list[History]:
     candidates = [FOLDER_FORMATS[fmt]] if fmt in FOLDER_FORMATS else list(FOLDER_FORMATS.values())
     for f in candidates:
         if f.is_folder is not None and f.read_folder is not None and f.is_folder(Path(p)):
-            return f.read_folder(p, run)
+            return f.read_folder(p, run, limit)
     raise HistoryError(
         "a folder, but neither " + " nor ".join(f.noun for f in FOLDER_FORMATS.values()),
         path=p,
@@ -158,7 +124,7 @@ def load(
     """
     p = os.fspath(path)
     if os.path.isdir(p):
-        return _load_folder(p, fmt, run)
+        return _load_folder(p, fmt, run, limit)
     data = read_bytes(p, limit)
     if fmt is None:
         reader = sniff(data, p)

@@ -26,6 +26,7 @@ from reporter.history.text import decode_text, head_text
 
 MISSING = {"", "na", "nan", "null", "none", "n/a", "-nan"}
 MAX_FIELD = 1 << 20
+MAX_LINE = 4 * MAX_FIELD  # no history line is this long: refused before it is split into cells
 
 
 @dataclass
@@ -42,11 +43,25 @@ def _delimiter(line: str) -> str:
     return best if counts[best] else ","
 
 
+def _check_line_lengths(lines: list[str], path: str) -> None:
+    """Refuse a line too long to be a history row before the CSV reader splits it into cells
+    (a 60 MB line of ``1,`` would become 30 million strings)."""
+    for lineno, line in enumerate(lines, start=1):
+        if len(line) > MAX_LINE:
+            raise HistoryError(
+                f"the line is {len(line):,} characters long, over the {MAX_LINE:,} limit",
+                path=path,
+                where=f"line {lineno}",
+                hint="this is not a training log (or it is damaged); no CSV history has such lines",
+            )
+
+
 def read_table(data: bytes, path: str) -> Table:
     """Header and rows, with line numbers; structural problems are errors naming the line."""
     text = decode_text(data, path)
     text = text.replace("\r\r\n", "\n").replace("\r\n", "\n").replace("\r", "\n")
     lines = text.split("\n")
+    _check_line_lengths(lines, path)
     first = next((i for i, line in enumerate(lines) if line.strip()), None)
     if first is None:
         raise HistoryError("empty file", path=path, hint="nothing was logged yet")

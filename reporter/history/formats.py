@@ -16,7 +16,7 @@ from pathlib import Path
 from reporter.history.model import History
 
 Reader = Callable[[bytes, str, "str | None"], list[History]]
-FolderReader = Callable[[str, "str | None"], list[History]]
+FolderReader = Callable[[str, "str | None", int], list[History]]  # path, --run, --max-bytes
 
 
 @dataclass(frozen=True)

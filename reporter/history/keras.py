@@ -20,7 +20,7 @@ from reporter.errors import HistoryError, UnsafeInputError
 from reporter.history import mlflow, safepickle
 from reporter.history.formats import Format
 from reporter.history.model import History, Note, Series, epoch_series, note
-from reporter.history.runs import select
+from reporter.history.runs import MAX_METRICS, MAX_RUNS, select
 from reporter.history.text import decode_text, head_text
 
 _INFO_TYPES = (str, int, float, bool, type(None))
@@ -106,9 +106,13 @@ def _run(
     kept: list[str] = []
     refusal: HistoryError | None = None  # why the first non-series list is not one
     lists: dict[str, np.ndarray[Any, np.dtype[np.float64]]] = {}
+    left_out = 0
     for raw_key, value in mapping.items():
         key = _key(raw_key, path)
         where = f"{prefix}{key}"
+        if _is_series(value) and _number_list(value) and len(lists) >= MAX_METRICS:
+            left_out += 1
+            continue
         if _is_series(value) and _number_list(value):
             lists[key] = _numbers(value, path, where)
         elif isinstance(value, (*_INFO_TYPES, bytes)):
@@ -157,6 +161,8 @@ def _run(
     if kept:
         shown = ", ".join(kept[:6]) + (f", … (+{len(kept) - 6})" if len(kept) > 6 else "")
         notes.append(note("warn.metadata_kept", keys=shown))
+    if left_out:
+        notes.append(note("limit.metrics", count=left_out, limit=MAX_METRICS))
     lengths = {len(s) for s in series.values()}
     if len(lengths) > 1:
         notes.append(
@@ -214,12 +220,14 @@ def runs_from_object(
     if run is not None:
         return [run]
     runs = []
-    for raw_key, value in obj.items():
-        if isinstance(value, Mapping):
-            key = _key(raw_key, path)
-            nested = _run(value, path, f"{stem}-{key}", fmt, prefix=f"{key}.", warnings=warnings)
-            if nested is not None:
-                runs.append(nested)
+    wrapped = [(k, v) for k, v in obj.items() if isinstance(v, Mapping)]
+    capped = (note("limit.runs", count=len(wrapped) - MAX_RUNS, limit=MAX_RUNS),)
+    for raw_key, value in wrapped[:MAX_RUNS]:
+        key = _key(raw_key, path)
+        notes = (*warnings, *capped) if len(wrapped) > MAX_RUNS else warnings
+        nested = _run(value, path, f"{stem}-{key}", fmt, prefix=f"{key}.", warnings=notes)
+        if nested is not None:
+            runs.append(nested)
     if not runs:
         raise HistoryError(
             "no metrics found (no key holds a list of numbers)",

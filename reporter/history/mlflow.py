@@ -18,17 +18,17 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from reporter.errors import HistoryError, UnsafeInputError
 from reporter.history.formats import Format
-from reporter.history.model import Axis, History, Note, Series, logged_series
-from reporter.history.runs import select
+from reporter.history.model import Axis, History, Note, Series, logged_series, note
+from reporter.history.runs import MAX_RUNS, select
 from reporter.history.text import decode_text
 
 STATUS = {"1": "RUNNING", "2": "SCHEDULED", "3": "FINISHED", "4": "FAILED", "5": "KILLED"}
-MAX_RUNS = 500
 
 
 DAMAGED = "the metric file is damaged; MLflow writes one 'timestamp value step' per line"
@@ -261,6 +261,27 @@ def _sql_number(cell: object, path: str, where: str, column: str) -> float:
         ) from None
 
 
+def _sqlite_rows(
+    con: sqlite3.Connection, wanted: set[str], with_params: bool
+) -> tuple[dict[str, list[tuple[Any, ...]]], dict[str, list[tuple[Any, Any]]]]:
+    """Every run's metric rows (ordered by key, step, time) and params, each table read in
+    one pass: a store without an index on ``run_uuid`` is scanned once, not once per run."""
+    metrics: dict[str, list[tuple[Any, ...]]] = {}
+    cursor = con.execute(
+        "select run_uuid, key, value, step, is_nan from metrics "
+        "order by run_uuid, key, step, timestamp"
+    )
+    for run_uuid, *row in cursor:
+        if str(run_uuid) in wanted:
+            metrics.setdefault(str(run_uuid), []).append(tuple(row))
+    params: dict[str, list[tuple[Any, Any]]] = {}
+    if with_params:
+        for run_uuid, key, value in con.execute("select run_uuid, key, value from params"):
+            if str(run_uuid) in wanted:
+                params.setdefault(str(run_uuid), []).append((key, value))
+    return metrics, params
+
+
 def read_sqlite(data: bytes, path: str, run: str | None = None) -> list[History]:
     uri = Path(path).resolve().as_uri() + "?mode=ro&immutable=1"
     try:
@@ -283,17 +304,20 @@ def read_sqlite(data: bytes, path: str, run: str | None = None) -> list[History]
         runs_rows = con.execute(
             "select run_uuid, name, status, experiment_id from runs order by start_time"
         ).fetchall()
+        wanted = runs_rows[:MAX_RUNS]
+        capped = (
+            [note("limit.runs", count=len(runs_rows) - MAX_RUNS, limit=MAX_RUNS)]
+            if len(runs_rows) > MAX_RUNS
+            else []
+        )
+        metrics, params = _sqlite_rows(con, {str(r[0]) for r in wanted}, "params" in tables)
         runs: list[History] = []
         ids: list[str] = []
-        for run_uuid, name, status, experiment in runs_rows[:MAX_RUNS]:
-            rows = con.execute(
-                "select key, value, step, is_nan from metrics where run_uuid = ? "
-                "order by key, step, timestamp",
-                (run_uuid,),
-            ).fetchall()
+        for run_uuid, name, status, experiment in wanted:
+            rows = metrics.get(str(run_uuid))
             if not rows:
                 continue
-            notes: list[Note] = []
+            notes: list[Note] = list(capped)
             raw: dict[str, tuple[list[float], list[float]]] = {}
             for key, value, step, is_nan in rows:
                 st, vs = raw.setdefault(str(key), ([], []))
@@ -309,13 +333,7 @@ def read_sqlite(data: bytes, path: str, run: str | None = None) -> list[History]
                 "status": str(status),
                 "experiment_id": str(experiment),
             }
-            if "params" in tables:
-                info |= {
-                    f"params.{k}": str(v)[:500]
-                    for k, v in con.execute(
-                        "select key, value from params where run_uuid = ?", (run_uuid,)
-                    )
-                }
+            info |= {f"params.{k}": str(v)[:500] for k, v in params.get(run_uuid, [])}
             runs.append(
                 History(
                     f"{Path(path).stem}-{name or 'run'}-{run_uuid[:8]}",
@@ -354,6 +372,6 @@ FILE_STORE = Format(
     "mlflow",
     "an MLflow file store folder (mlruns/, an experiment or a run)",
     is_folder=is_file_store,
-    read_folder=read_file_store,
+    read_folder=lambda path, run, limit: read_file_store(path, run),
     noun="an MLflow run store",
 )

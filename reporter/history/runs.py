@@ -7,6 +7,12 @@ from collections.abc import Sequence
 from reporter.errors import HistoryError
 from reporter.history.model import History
 
+# The same caps for every reader, whether a file is given alone or found in a folder: a
+# source holding more runs or metrics than a report can show is read up to the cap and
+# says how much it left out, so memory and time stay bounded by the cap, not the input.
+MAX_RUNS = 500
+MAX_METRICS = 10_000
+
 
 def select(
     runs: Sequence[History],

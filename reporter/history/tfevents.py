@@ -8,6 +8,8 @@ TensorBoard's own ``Event`` protobuf class, an optional extra:
 
 from __future__ import annotations
 
+import contextlib
+import os
 import struct
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +20,7 @@ import numpy as np
 from reporter.errors import HistoryError
 from reporter.history.formats import Format
 from reporter.history.model import History, Note, Series, logged_series
+from reporter.history.regular import MAX_BYTES, read_bytes
 from reporter.history.runs import select
 
 MISSING = (
@@ -175,18 +178,38 @@ def is_events_folder(folder: Path) -> bool:
     return False
 
 
-def _event_files(folder: Path) -> Iterator[Path]:
-    for f in folder.rglob("*tfevents*"):
-        if f.is_file() and not f.is_symlink() and len(f.relative_to(folder).parts) <= 3:
-            yield f
+def _event_files(folder: Path, depth: int = 3) -> list[Path]:
+    """Regular ``*tfevents*`` files at most ``depth`` levels below ``folder``, links not
+    followed; walked level by level, so a deep tree costs no recursion."""
+    found: list[Path] = []
+    level = [folder]
+    for _ in range(depth):
+        below: list[Path] = []
+        for here in level:
+            try:
+                with os.scandir(here) as it:
+                    entries = list(it)
+            except OSError:
+                continue
+            for e in entries:
+                if e.is_dir(follow_symlinks=False):
+                    below.append(Path(e.path))
+                elif e.is_file(follow_symlinks=False) and "tfevents" in e.name:
+                    with contextlib.suppress(OSError):
+                        if e.stat(follow_symlinks=False).st_size:  # a writer's empty new file
+                            found.append(Path(e.path))
+        level = below
+    return sorted(found)
 
 
-def read_folder(path: str, run: str | None = None) -> list[History]:
-    """One run from every event file below ``path`` (Keras's train/ and validation/ merged)."""
-    events = sorted(_event_files(Path(path)))
+
+def read_folder(path: str, run: str | None = None, limit: int = MAX_BYTES) -> list[History]:
+    """One run from every event file below ``path`` (Keras's train/ and validation/ merged);
+    each file is read as if given alone: the same --max-bytes, empty and FIFO checks."""
+    events = _event_files(Path(path))
     if not events:
         raise HistoryError("no TensorBoard event files in this folder", path=path)
-    parts = [r for f in events[:200] for r in read_tfevents(b"", str(f), None)]
+    parts = [r for f in events[:200] for r in read_tfevents(read_bytes(f, limit), str(f), None)]
     return select([merge(parts)], run, path)
 
 
