@@ -399,7 +399,7 @@ def test_the_index_brings_its_own_hangul_font(hostile_batch: Hostile) -> None:
 
     html = hostile_batch.index
     assert "asset:" not in html
-    (style,) = re.findall(r"<style>(.*?)</style>", html, re.S)
+    style = re.findall(r"<style>(.*?)</style>", html, re.S)[0]  # the stylesheet, then keep-all
     assert '@font-face { font-family: "ReporterHangul"; src: url("data:font/ttf;base64,' in style
     (payload,) = re.findall(r'url\("data:font/ttf;base64,([A-Za-z0-9+/=]+)"\)', style)
     cmap = TTFont(io.BytesIO(base64.b64decode(payload))).getBestCmap()

@@ -23,7 +23,7 @@ def test_the_cost_of_keeping_epoch_10_is_stated_with_its_reason() -> None:
     text = recommendation_text(rec, messages(), run.axis)
     assert "epoch 28 (val_loss = 0.1632), 0.0201 (11.0%) better" in text.en
     assert "after the stop point (epoch 13)" in text.en
-    assert "에포크 28(val_loss = 0.1632)" in text.ko and "0.0201(11.0%)" in text.ko
+    assert "에포크 28에서 저장한 것(val_loss = 0.1632)" in text.ko and "0.0201만큼(11.0%)" in text.ko
     summary = build_summary(analysis, Options(), messages())["recommendation"]
     assert summary["best_after_stop"] == {
         "epoch": 28,
