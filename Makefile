@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup report test bench fuzz lint histories clean
+.PHONY: help setup report test bench fuzz lint histories golden clean
 
 help: ## Show the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -33,6 +33,9 @@ fuzz: $(STAMP) ## Fuzz every reader and the analysis, FUZZ_SECONDS (180) each
 lint: $(STAMP) ## ruff and mypy
 	$(BIN)/ruff check reporter tests scripts benchmarks
 	$(BIN)/mypy
+
+golden: $(STAMP) ## Rewrite tests/golden/ from the shipped histories (review with git diff)
+	REPORTER_UPDATE_GOLDEN=1 $(BIN)/python -m pytest -q tests/test_golden.py
 
 histories: $(STAMP) ## Regenerate histories/ from scripts/make_histories.py
 	$(BIN)/python scripts/make_histories.py
