@@ -15,6 +15,8 @@ import numpy as np
 
 from reporter.analysis import Analysis, Finding, xnum
 from reporter.analysis.curves import noise_scale
+from reporter.analysis.series import better, final
+from reporter.metrics import Direction
 
 PREFERRED = ("macro_avg_f1", "macro", "f1", "accuracy", "acc", "auc", "iou", "wer", "loss")
 
@@ -34,7 +36,7 @@ class MetricRow:
     """A metric every compared run logs: per-run cells, the winner (or a tie) and the noise."""
 
     name: str
-    mode: str
+    mode: Direction
     cells: tuple[Cell, ...]
     winner: int | None  # index into the runs; None = tie
     noise: float
@@ -49,15 +51,6 @@ class Comparison:
     only_in: tuple[tuple[str, tuple[str, ...]], ...]  # metric -> runs that have it
     findings: tuple[Finding, ...] = field(default_factory=tuple)
     axes_differ: bool = False
-
-
-def _final(v: np.ndarray[Any, Any]) -> float | None:
-    f = v[np.isfinite(v)]
-    return float(f[-1]) if f.size else None
-
-
-def _better(a: float, b: float, mode: str) -> bool:
-    return a < b if mode == "min" else a > b
 
 
 def compare(analyses: list[Analysis], reference: str = "first") -> Comparison:
@@ -83,7 +76,7 @@ def compare(analyses: list[Analysis], reference: str = "first") -> Comparison:
                 Cell(
                     b.value,
                     xnum(b.epoch),
-                    _final(a.history[name].values),
+                    final(a.history[name].values),
                     None if i == 0 else b.value - ref.value,
                 )
             )
@@ -152,9 +145,9 @@ def pair_findings(a: Analysis, b: Analysis, rows: Any, axes_differ: bool) -> lis
     va, vb = a.history[head.name], b.history[head.name]
     base = {"a": na, "b": nb, "metric": head.name}
     if axes_differ or va.axis != vb.axis:
-        better = _better(b.bests[head.name].value, a.bests[head.name].value, head.mode)
+        b_wins = better(b.bests[head.name].value, a.bests[head.name].value, head.mode)
         out.append(
-            Finding("axes_differ", "cmp.axes_differ", dict(base, winner=nb if better else na))
+            Finding("axes_differ", "cmp.axes_differ", dict(base, winner=nb if b_wins else na))
         )
         return out
     common, ia, ib = np.intersect1d(va.x, vb.x, return_indices=True)

@@ -138,6 +138,7 @@ _DIAGNOSTIC_WORDS = {
     "wall",
     "timestamp",
 }
+EVAL_SETS = " · eval sets"  # the key suffix of a family of evaluation sets (Hugging Face)
 _CLASS_SUFFIX = re.compile(r"^(.+)_(\d+)$")
 _WORD_SPLIT = re.compile(r"[^a-z0-9]+|(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])")
 
@@ -222,6 +223,13 @@ class Family:
     key: str
     kind: FamilyKind
     metrics: tuple[Metric, ...]
+    eval_sets: bool = False  # a per-class family whose members are evaluation sets, not classes
+
+    @property
+    def name(self) -> str:
+        """The metric the family is about, for titles and sentences (the key minus the
+        marker that keeps an eval-sets family apart from a plain metric of the same name)."""
+        return self.key.removesuffix(EVAL_SETS)
 
     @property
     def series_names(self) -> list[str]:
@@ -325,7 +333,7 @@ def discover(
         label: str | None = None
         group = next((groups[n] for n in slots.values() if n in groups), None)
         if group is not None and base.startswith(group + "_"):
-            root = base[len(group) + 1 :] + " · eval sets"
+            root = base[len(group) + 1 :] + EVAL_SETS
             ordered = sorted(set(groups.values()))
             index, label = ordered.index(group), group
             if direction is None and kind == "quality":
@@ -356,7 +364,7 @@ def discover(
         ),
     ):
         members = sorted(per_class[root], key=lambda m: m.class_index or 0)
-        families.append(Family(root, "per_class", tuple(members)))
+        families.append(Family(root, "per_class", tuple(members), root.endswith(EVAL_SETS)))
     if macro:
         families.append(Family("macro", "macro", tuple(macro)))
     for single in singles:

@@ -18,11 +18,13 @@ from typing import Any
 import numpy as np
 
 from reporter.analysis import Analysis, positions, xnum
-from reporter.analysis.criteria import TENSORBOARD_WEIGHT
+from reporter.analysis.criteria import TENSORBOARD_WEIGHT, tensorboard_smooth
+from reporter.analysis.series import final
 from reporter.assets import LITE_FAMILY, font_files, lite_font
 from reporter.i18n import Text
-from reporter.metrics import Family, Metric
+from reporter.metrics import Catalog, Family, Metric
 from reporter.mplsafe import Figure, MaxNLocator, matplotlib
+from reporter.naming import shorten
 
 CLASS_COLOURS = (
     "#1f77b4",
@@ -188,8 +190,6 @@ def _draw_metric(
         )
         if idx.shape[0] < len(s) and name not in analysis.smoothed:
             # a long, noisy log drawn as a band: its trend on top, smoothed over ~1 % of the run
-            from reporter.analysis.criteria import tensorboard_smooth
-
             weight = min(0.999, max(TENSORBOARD_WEIGHT, 1.0 - 100.0 / len(s)))
             trend = tensorboard_smooth(s.values, weight)
             ax.plot(
@@ -398,14 +398,23 @@ def build_figure(
     return fig
 
 
+MAX_FIGURES = 40
+
+
+def shown_families(catalog: Catalog) -> tuple[list[Family], int]:
+    """The families that get a figure (the first MAX_FIGURES, loss and classes first) and how
+    many more there are; the rest are in summary.json."""
+    families = list(catalog.families)
+    return families[:MAX_FIGURES], max(0, len(families) - MAX_FIGURES)
+
+
 MAX_CLASS_LINES = 10  # beyond this, a class × epoch heatmap plus the best and worst classes
 EXTREME_CLASSES = 3
 
 
 def _final_value(analysis: Analysis, name: str) -> float:
-    v = analysis.history[name].values
-    f = v[np.isfinite(v)]
-    return float(f[-1]) if f.size else float("nan")
+    value = final(analysis.history[name].values)
+    return float("nan") if value is None else value
 
 
 def _extreme_classes(analysis: Analysis, family: Family) -> list[Metric]:
@@ -471,15 +480,11 @@ LEGEND_CHARS = 44
 
 
 def _fit(label: str) -> str:
-    from reporter.naming import shorten
-
     return shorten(label, LEGEND_CHARS)
 
 
 def _gid(kind: str, name: str) -> str:
     """An SVG id for a drawn element; long metric names are cut (with a hash, still unique)."""
-    from reporter.naming import shorten
-
     return f"{kind}:{shorten(name, 120)}"
 
 
@@ -505,8 +510,6 @@ def draw(analysis: Analysis, lang: str, t: Label) -> list[Plot]:
     """Every family of ``analysis`` drawn as SVG, in catalog order."""
     plots = []
     with matplotlib.rc_context(style()):  # type: ignore[arg-type]
-        from reporter.render import shown_families
-
         for family in shown_families(analysis.catalog)[0]:
             thinned: list[tuple[str, int, int]] = []
             try:

@@ -16,30 +16,31 @@ from typing import Any
 
 import jinja2
 import markupsafe
-import numpy as np
 
-from reporter.analysis import Analysis, Recommendation, is_eval_sets, positions, xnum
+from reporter.analysis import Analysis, is_eval_sets, positions, xnum
+from reporter.analysis.series import final
 from reporter.assets import templates_dir, version
 from reporter.errors import visible
-from reporter.history.model import Note
-from reporter.i18n import Counted, Messages, Text, messages
+from reporter.i18n import Messages, Text, messages
 from reporter.metrics import Family, Metric
-from reporter.naming import shorten
+from reporter.plots import MAX_CLASS_LINES, run_colour, shown_families
+from reporter.sentences import (
+    family_title,
+    finding_text,
+    held_out_text,
+    monitor_text,
+    numbering_text,
+    recommendation_text,
+    sentence,
+    short,
+    units,
+    warning_texts,
+)
 
-MAX_TEXT = 300
 MAX_CLASS_ROWS = 40
 MAX_BEST_ROWS = 80
-MAX_FIGURES = 40
 MAX_FINDINGS = 30
-MAX_WARNINGS = 30
 CONTENTS_FROM = 8
-
-
-def shown_families(catalog: Any) -> tuple[list[Family], int]:
-    """The families that get a figure (the first MAX_FIGURES, loss and classes first) and how
-    many more there are; the rest are in summary.json."""
-    families = list(catalog.families)
-    return families[:MAX_FIGURES], max(0, len(families) - MAX_FIGURES)
 
 
 @dataclass(frozen=True)
@@ -132,15 +133,6 @@ class ReportContext:
     sections: list[Section]
 
 
-def short(text: str, limit: int = MAX_TEXT) -> str:
-    return shorten(text, limit)
-
-
-def _final(values: np.ndarray[Any, Any]) -> float | None:
-    finite = values[np.isfinite(values)]
-    return float(finite[-1]) if finite.size else None
-
-
 def _best_row(analysis: Analysis, metric: Metric, t: Messages) -> BestRow:
     def best(name: str | None) -> tuple[float | None, float | None]:
         b = analysis.bests.get(name) if name else None
@@ -158,43 +150,8 @@ def _best_row(analysis: Analysis, metric: Metric, t: Messages) -> BestRow:
         te,
         vv,
         ve,
-        _final(analysis.history[final_name].values),
+        final(analysis.history[final_name].values),
     )
-
-
-def family_title(family: Family, t: Messages) -> Text:
-    if family.kind in ("loss", "macro"):
-        return t(f"family.{family.kind}")
-    if family.kind == "per_class" and is_eval_sets(family):
-        return t("family.per_set", name=short(family.key.split(" · ")[0], 80))
-    return t(f"family.{family.kind}", name=short(family.key, 80))
-
-
-def units(axis: str, t: Messages) -> tuple[Text, Counted]:
-    """The run's unit word ("에포크 20", "step 1604") and how a count of its points is written
-    ("3 에포크", "평가 3회", "3 evaluations"): on a step axis the points are evaluations."""
-    if axis == "step":
-        word, many, one = t("unit.step"), t("unit.evals"), t("unit.evals_one")
-    else:
-        word, many, one = t("unit.epoch"), t("unit.epochs"), t("unit.epochs_one")
-    return word, Counted(many.ko, many.en, one.en)
-
-
-def recommendation_text(rec: Recommendation, t: Messages, axis: str = "epoch") -> Text:
-    """The recommendation's sentence, followed, when the advised checkpoint is worse than the
-    run's best, by what that costs and why it is still the advice."""
-    text = sentence(rec.key, rec.params, t, axis)
-    if "best_epoch" not in rec.params:
-        return text
-    cost = sentence("cost.later_best", rec.params, t, axis)
-    return Text(f"{text.ko} {cost.ko}", f"{text.en} {cost.en}")
-
-
-def sentence(key: str, params: Any, t: Messages, axis: str = "epoch") -> Text:
-    """A catalog sentence with its facts; ``{unit}`` and ``{n:units}`` follow the run's x axis."""
-    facts = {k: short(v, 120) if isinstance(v, str) else v for k, v in params.items()}
-    unit, counted = units(axis, t)
-    return t(key, unit=unit, units=counted, **facts)
 
 
 def _visible(value: Any) -> Any:
@@ -203,52 +160,6 @@ def _visible(value: Any) -> Any:
     if isinstance(value, str) and not isinstance(value, markupsafe.Markup):
         return visible(value, keep="\n\t", printed=True)
     return value
-
-
-def _warnings(notes: Sequence[Note], t: Messages) -> list[Text]:
-    """The report's warnings: the first MAX_WARNINGS, then how many more summary.json holds."""
-    shown = [
-        t(w.key, **{k: short(v, 120) if isinstance(v, str) else v for k, v in w.params.items()})
-        for w in notes[:MAX_WARNINGS]
-    ]
-    if len(notes) > MAX_WARNINGS:
-        shown.append(t("report.more_warnings", n=len(notes) - MAX_WARNINGS))
-    return shown
-
-
-def finding_text(f: Any, t: Messages, axis: str = "epoch") -> Text:
-    params = f.params
-    if f.key == "finding.per_set_summary":  # "accuracy · eval sets": the sentence says the rest
-        params = dict(params, family=str(params["family"]).split(" · ")[0])
-    return sentence(f.key, params, t, axis)
-
-
-def numbering_text(h: Any, t: Messages) -> Text:
-    """How the run's x values count, as the framework that wrote the log prints them."""
-    if not h.numbering:
-        return t("report.lang_note" if h.axis == "epoch" else "report.step_note")
-    key, _, counter = h.numbering.partition(":")
-    return t(f"numbering.{key}", counter=short(counter, 40))
-
-
-def monitor_text(analysis: Analysis, t: Messages) -> Text | None:
-    """Why the monitored series is the one it is (``None`` for an old analysis without it)."""
-    choice = analysis.monitor_choice
-    if choice is None:
-        return None
-    return t(choice.why, **{k: short(str(v), 200) for k, v in choice.facts.items()})
-
-
-def held_out_text(analysis: Analysis, t: Messages) -> Text | None:
-    """Which series are the held-out side, when that was not read from ``val_*`` names."""
-    how = analysis.catalog.held_out
-    if how not in ("test", "reader"):
-        return None
-    names = [m.val for m in dict.fromkeys(analysis.catalog.metrics.values()) if m.val]
-    shown = ", ".join(short(n, 60) for n in names[:6]) + (
-        f", … (+{len(names) - 6})" if len(names) > 6 else ""
-    )
-    return t(f"heldout.{how}", names=shown)
 
 
 def build_context(
@@ -260,8 +171,6 @@ def build_context(
     """Pre-compute every row and sentence of the report."""
     h = analysis.history
     rec = analysis.recommendation
-    from reporter.plots import MAX_CLASS_LINES
-
     crowded = {
         f.key
         for f in analysis.catalog.families
@@ -393,7 +302,7 @@ def build_context(
         confidence=_confidence(rec.confidence, t),
         doubts=[t(f"doubt.{d}") for d in rec.doubts],
         findings=general,
-        warnings=_warnings(analysis.warnings, t),
+        warnings=warning_texts(analysis.warnings, t),
         best_rows=rows,
         more_metrics=t("report.more_metrics", rows=more_rows, figures=hidden_families)
         if more_rows or hidden_families
@@ -519,8 +428,6 @@ class CompareContext:
 def build_compare_context(
     comparison: Any, name: str, images: list[tuple[Family, str]], t: Messages
 ) -> CompareContext:
-    from reporter.plots import run_colour
-
     axis = comparison.analyses[0].history.axis
     runs = []
     for i, a in enumerate(comparison.analyses):

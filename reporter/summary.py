@@ -16,7 +16,7 @@ from reporter.analysis.criteria import TENSORBOARD_WEIGHT
 from reporter.assets import version
 from reporter.config import Options
 from reporter.i18n import Messages, Text
-from reporter.render import (
+from reporter.sentences import (
     finding_text,
     held_out_text,
     monitor_text,

@@ -89,7 +89,7 @@ def test_a_missing_translation_fails_loudly(tmp_path: Path) -> None:
 
 
 def test_formatting_with_facts() -> None:
-    from reporter.render import sentence
+    from reporter.sentences import sentence
 
     text = sentence(
         "rec.continue",
@@ -122,7 +122,7 @@ def test_every_message_formats_with_sample_facts() -> None:
     import string
 
     from reporter.i18n import split_field
-    from reporter.render import units
+    from reporter.sentences import units
 
     m = messages()
     for key, text in m.entries.items():

@@ -7,7 +7,7 @@ from reporter.analysis import analyze
 from reporter.config import Options
 from reporter.history import load
 from reporter.i18n import messages
-from reporter.render import recommendation_text
+from reporter.sentences import recommendation_text
 from reporter.summary import build_summary
 
 from .conftest import ROOT

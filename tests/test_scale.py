@@ -118,7 +118,8 @@ def test_hundreds_of_metrics_are_capped_with_a_pointer() -> None:
     from reporter.analysis import analyze
     from reporter.history.model import History, epoch_series
     from reporter.i18n import messages
-    from reporter.render import MAX_BEST_ROWS, MAX_FIGURES, build_context, shown_families
+    from reporter.plots import MAX_FIGURES, shown_families
+    from reporter.render import MAX_BEST_ROWS, build_context
 
     series = {
         f"metric_{k:03d}_acc": epoch_series(f"metric_{k:03d}_acc", np.linspace(0, 1, 10))

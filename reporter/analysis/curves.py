@@ -7,14 +7,14 @@ thresholds as keyword arguments, so tests can drive them with tiny series.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from reporter.analysis import Finding
-    from reporter.history.model import History
-    from reporter.metrics import Catalog
+from reporter.analysis.facts import Finding
+from reporter.analysis.series import xnum
+from reporter.history.model import History
+from reporter.metrics import Catalog
 
 Array = np.ndarray[Any, np.dtype[np.float64]]
 
@@ -175,14 +175,8 @@ def degradation_windows(
     return windows
 
 
-def _xval(x: float) -> float | int:
-    return int(x) if float(x).is_integer() else float(x)
-
-
 def divergence(history: History, catalog: Catalog) -> Finding | None:
     """The first loss curve that turns NaN/inf, explodes (10× its minimum) or runs away below 0."""
-    from reporter.analysis import Finding
-
     for name, series in history.series.items():
         metric = catalog.metric(name)
         if metric.direction != "min" or "loss" not in metric.base.lower():
@@ -195,7 +189,7 @@ def divergence(history: History, catalog: Catalog) -> Finding | None:
         bad = np.flatnonzero(~finite[first:])
         if bad.size:
             i = first + int(bad[0])
-            x = _xval(series.x[i])
+            x = xnum(series.x[i])
             return Finding(
                 "divergence",
                 "finding.divergence_nan",
@@ -207,7 +201,7 @@ def divergence(history: History, catalog: Catalog) -> Finding | None:
         lo = float(np.min(fin))
         if lo > 0 and fin[-1] > 10 * lo and fin[-1] > fin[0]:
             i = int(np.flatnonzero(v > 10 * lo)[0])
-            x = _xval(series.x[i])
+            x = xnum(series.x[i])
             return Finding(
                 "divergence",
                 "finding.divergence_explode",
@@ -217,7 +211,7 @@ def divergence(history: History, catalog: Catalog) -> Finding | None:
             )
         if fin[-1] < 0 and abs(fin[-1]) > 10 * max(abs(fin[0]), 1e-12) and fin[-1] < fin[0]:
             i = int(np.flatnonzero(v < 0)[0])
-            x = _xval(series.x[i])
+            x = xnum(series.x[i])
             return Finding(
                 "divergence",
                 "finding.divergence_negative",

@@ -19,7 +19,8 @@ from markupsafe import Markup
 from reporter.assets import LITE_FAMILY, font_files, templates_dir
 from reporter.export import atomic_write, html_to_pdf
 from reporter.i18n import Text, messages
-from reporter.render import environment, short
+from reporter.render import environment
+from reporter.sentences import short
 
 
 @dataclass

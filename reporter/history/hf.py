@@ -130,6 +130,7 @@ def read_hf(data: bytes, path: str, run: str | None = None) -> list[History]:
         tuple(dict.fromkeys(notes)),
         "step",
         epoch_at_step,
+        best_checkpoint=best_checkpoint_step(info),
     )
     return select([hist], run, path)
 

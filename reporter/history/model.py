@@ -118,6 +118,7 @@ class History:
     monitor_facts: Mapping[str, Any] = field(default_factory=dict)
     roles: Mapping[str, Role] = field(default_factory=dict)  # held-out where names don't tell
     directions: Mapping[str, Direction] = field(default_factory=dict)  # for names that don't tell
+    best_checkpoint: float | None = None  # x of the checkpoint the framework itself kept as best
 
     @property
     def n_epochs(self) -> int:
