@@ -199,14 +199,14 @@ def report(paths: tuple[Path, ...], out: Path, quiet: bool, debug: bool, **kw: A
     options = _options(kw)
     inputs = list(paths) or _default_inputs()
     from reporter.i18n import messages
-    from reporter.pipeline import build_reports  # heavy: matplotlib, WeasyPrint
+    from reporter.pipeline import report_source  # heavy: matplotlib, WeasyPrint
 
     failed = 0
     taken: set[str] = set()
     for path in inputs:
         try:
-            for result in build_reports(path, options, out, taken):
-                for w in result.analysis.warnings:
+            for result in report_source(path, options, out, taken):
+                for w in result.warnings:
                     click.echo(
                         f"warning: {clean(path)}: {clean(messages()(w.key, **w.params).en, 300)}",
                         err=True,
@@ -388,7 +388,7 @@ def compare(
     from reporter.pipeline import write_comparison
 
     try:
-        folder, _ = write_comparison(list(paths), options, out, series, name)
+        folder = write_comparison(list(paths), options, out, series, name).folder
     except ReporterError as exc:
         click.echo(f"error: {exc.one_line()}", err=True)
         sys.exit(EXIT_FAILED)

@@ -166,6 +166,21 @@ def _create_temp(folder: Path, name: str) -> tuple[int, Path]:
     raise FileExistsError(errno.EEXIST, "no free temp name", str(folder))
 
 
+def write_files(folder: Path, files: Mapping[str, bytes]) -> list[Path]:
+    """Write every file of one report into ``folder``, each atomically, all or none: if one
+    fails, the ones already written by this call are removed again."""
+    written: list[Path] = []
+    try:
+        for name, data in files.items():
+            atomic_write(folder / name, data)
+            written.append(folder / name)
+    except BaseException:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
+    return written
+
+
 def atomic_write(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` via a temp file in the same folder, fsync and rename.
 

@@ -74,6 +74,24 @@ def run_folder(out: Path, name: str, taken: set[str]) -> Path:
     return folder.resolve()
 
 
+def run_folders(
+    out: Path, names: list[str], taken: set[str], base: str | None = None
+) -> list[Path]:
+    """The folder of each run of one source: ``out/<run name>`` made unique among ``taken``
+    (``reporter report``), or, for a batch item, ``out/<base>`` for a single run and
+    ``out/<base>~<run name>`` for several. Links and paths outside ``out`` are refused."""
+    if base is None:
+        return [run_folder(out, name, taken) for name in names]
+    mine: set[str] = set()
+    folders = []
+    for name in names:
+        rel = base if len(names) == 1 else f"{base}~{unique_name(name, mine, 60)}"
+        folder = out / rel
+        check_folder(out, folder, name)
+        folders.append(folder)
+    return folders
+
+
 def check_folder(out: Path, folder: Path, name: str) -> None:
     """Refuse to write into ``folder`` when it is a link or lies outside ``out``."""
     if folder.is_symlink():

@@ -1,136 +1,193 @@
-"""Turn a history file into finished reports: read → analyse → draw → render → export → write.
+"""Turn history sources into finished reports: read → analyse → draw → render → export → write.
 
-This is the one place that knows the order of the stages.
+This is the one place that knows the order of the stages. ``report``, ``compare`` and each
+``batch`` item go through the same functions: :func:`report_source` (a source's runs into
+their folders), :func:`render_report` / :func:`render_comparison` (one report in memory,
+as named files) and :func:`write_files` (every file of a report written atomically, all
+or none).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from reporter import history as history_io
 from reporter.analysis import Analysis, analyze
+from reporter.compare import Comparison, compare
 from reporter.config import Options
 from reporter.errors import ConfigError
-from reporter.export import atomic_write, html_to_pdf
-from reporter.history.model import History, note
+from reporter.export import html_to_pdf, write_files
+from reporter.history.model import History, Note, note
 from reporter.i18n import messages
-from reporter.naming import run_folder, safe_name
-from reporter.plots import draw
-from reporter.render import build_context, render_html
-from reporter.summary import build_summary, dumps
+from reporter.naming import run_folders
+from reporter.plots import draw, draw_comparison
+from reporter.render import (
+    build_compare_context,
+    build_context,
+    render_compare_html,
+    render_html,
+)
+from reporter.summary import build_summary, comparison_summary, dumps
 
 __all__ = [
+    "ComparisonResult",
+    "Rendered",
     "ReportResult",
-    "build_reports",
+    "render_comparison",
     "render_report",
-    "run_folder",
-    "safe_name",
+    "report_source",
+    "write_comparison",
     "write_report",
 ]
 
 log = logging.getLogger(__name__)
 
+REPORT_FILES = ("report.pdf", "summary.json")
+COMPARISON_FILES = ("comparison.pdf", "comparison.json")
 
-@dataclass
+
+@dataclass(frozen=True)
+class Rendered:
+    """One report in memory: its files by name, the PDF's page count, and every warning the
+    report shows (the analysis's, then the drawing's) plus what the PDF step logged."""
+
+    files: Mapping[str, bytes]
+    pages: int
+    warnings: tuple[Note, ...] = ()
+    export_log: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class ReportResult:
-    """What one run produced."""
+    """What one run produced on disk."""
 
     name: str
     folder: Path
-    pdf: Path
-    summary: Path
     pages: int
     analysis: Analysis
-    render_warnings: list[str] = field(default_factory=list)
+    warnings: tuple[Note, ...] = ()
+    export_log: tuple[str, ...] = ()
+    files: tuple[Path, ...] = field(default=())
+
+    @property
+    def pdf(self) -> Path:
+        return self.folder / "report.pdf"
+
+    @property
+    def summary(self) -> Path:
+        return self.folder / "summary.json"
 
 
-def render_report(
-    history: History, options: Options
-) -> tuple[Analysis, bytes, bytes, list[str], int]:
-    """Analyse and render one run in memory: ``(analysis, pdf, summary_json, warnings, pages)``."""
+@dataclass(frozen=True)
+class ComparisonResult:
+    """What a comparison produced on disk."""
+
+    folder: Path
+    comparison: Comparison
+    pages: int
+
+    @property
+    def pdf(self) -> Path:
+        return self.folder / "comparison.pdf"
+
+
+def render_report(history: History, options: Options) -> tuple[Analysis, Rendered]:
+    """Analyse, draw and render one run in memory: ``report.pdf`` and ``summary.json``."""
     t = messages()
     analysis = analyze(history, options)
     plots = draw(analysis, options.lang, t)
-    failed = [
-        note("warn.plot_failed", figure=p.family.key, reason=p.failed) for p in plots if p.failed
-    ]
-    if failed:
-        analysis = dataclasses.replace(analysis, warnings=(*analysis.warnings, *failed))
+    warnings = (
+        *analysis.warnings,
+        *(
+            note("warn.plot_failed", figure=p.family.key, reason=p.failed)
+            for p in plots
+            if p.failed
+        ),
+    )
     urls = [f"asset:fig/{i}.svg" for i in range(len(plots))]
-    context = build_context(analysis, urls, t, [p.thinned for p in plots])
-    html = render_html(context, options.lang)
-    pdf = html_to_pdf(html, {u: p.svg for u, p in zip(urls, plots, strict=True)})
-    summary = dumps(build_summary(analysis, options, t))
-    return analysis, pdf.data, summary, pdf.warnings, pdf.pages
+    context = build_context(analysis, urls, t, [p.thinned for p in plots], warnings)
+    pdf = html_to_pdf(
+        render_html(context, options.lang), {u: p.svg for u, p in zip(urls, plots, strict=True)}
+    )
+    summary = dumps(build_summary(analysis, options, t, warnings))
+    files = {"report.pdf": pdf.data, "summary.json": summary}
+    return analysis, Rendered(files, pdf.pages, warnings, tuple(pdf.warnings))
 
 
 def write_report(history: History, options: Options, folder: Path) -> ReportResult:
-    """Render one run and write ``report.pdf`` and ``summary.json`` into ``folder`` atomically."""
-    analysis, pdf, summary, warnings, pages = render_report(history, options)
-    for message in warnings:
+    """Render one run and write its files into ``folder``, all or none."""
+    analysis, rendered = render_report(history, options)
+    for message in rendered.export_log:
         log.warning("%s: %s", history.source, message)
-    summary_path, pdf_path = folder / "summary.json", folder / "report.pdf"
-    atomic_write(pdf_path, pdf)
-    try:
-        atomic_write(summary_path, summary)
-    except BaseException:
-        pdf_path.unlink(missing_ok=True)  # both or neither
-        raise
-    return ReportResult(history.name, folder, pdf_path, summary_path, pages, analysis, warnings)
+    paths = write_files(folder, rendered.files)
+    return ReportResult(
+        history.name,
+        folder,
+        rendered.pages,
+        analysis,
+        rendered.warnings,
+        rendered.export_log,
+        tuple(paths),
+    )
 
 
-def build_reports(
-    path: str | os.PathLike[str], options: Options, out: Path, taken: set[str] | None = None
+def report_source(
+    path: str | os.PathLike[str],
+    options: Options,
+    out: Path,
+    taken: set[str] | None = None,
+    base: str | None = None,
 ) -> list[ReportResult]:
-    """Every run in the history file at ``path`` → ``out/<run>/report.pdf`` + ``summary.json``."""
-    taken = set() if taken is None else taken
+    """Every run of the source at ``path`` → its own folder under ``out`` (see
+    :func:`naming.run_folders`: by run name for ``report``, by ``base`` for a batch item)."""
     runs = history_io.load(path, options.fmt, options.max_bytes, options.run)
-    return [write_report(run, options, run_folder(out, run.name, taken)) for run in runs]
+    folders = run_folders(out, [r.name for r in runs], set() if taken is None else taken, base)
+    return [write_report(run, options, folder) for run, folder in zip(runs, folders, strict=True)]
+
+
+def render_comparison(
+    runs: Sequence[History], options: Options, series: bool, title: str
+) -> tuple[Comparison, Rendered]:
+    """Analyse every run, compare them and render ``comparison.pdf`` + ``comparison.json``."""
+    if len(runs) < 2:
+        raise ConfigError("compare needs at least two runs")
+    t = messages()
+    comparison = compare([analyze(r, options) for r in runs], "series" if series else "first")
+    plots = draw_comparison(comparison, options.lang, t)
+    urls = [f"asset:fig/{i}.svg" for i in range(len(plots))]
+    context = build_compare_context(
+        comparison, title, [(f, u) for (f, _), u in zip(plots, urls, strict=True)], t
+    )
+    pdf = html_to_pdf(
+        render_compare_html(context, options.lang),
+        {u: svg for (_, svg), u in zip(plots, urls, strict=True)},
+    )
+    files = {
+        "comparison.pdf": pdf.data,
+        "comparison.json": dumps(comparison_summary(comparison, t)),
+    }
+    return comparison, Rendered(files, pdf.pages, (), tuple(pdf.warnings))
 
 
 def write_comparison(
-    paths: list[str | os.PathLike[str]],
+    paths: Sequence[str | os.PathLike[str]],
     options: Options,
     out: Path,
     series: bool = False,
     name: str | None = None,
-) -> tuple[Path, Any]:
+) -> ComparisonResult:
     """Compare the runs in ``paths`` → ``out/<name>/comparison.pdf`` + ``comparison.json``."""
-    import json
-
-    from reporter.compare import compare
-    from reporter.plots import draw_comparison
-    from reporter.render import build_compare_context, render_compare_html
-    from reporter.summary import comparison_summary
-
-    t = messages()
     runs = [
-        run
-        for p in paths
-        for run in history_io.load(p, options.fmt, options.max_bytes, options.run)
+        r for p in paths for r in history_io.load(p, options.fmt, options.max_bytes, options.run)
     ]
-    if len(runs) < 2:
-        raise ConfigError("compare needs at least two runs")
-    analyses = [analyze(r, options) for r in runs]
-    comparison = compare(analyses, "series" if series else "first")
-    plots = draw_comparison(comparison, options.lang, t)
-    urls = [f"asset:fig/{i}.svg" for i in range(len(plots))]
     title = name or " vs ".join(r.name for r in runs)
-    context = build_compare_context(
-        comparison, title, [(f, u) for (f, _), u in zip(plots, urls, strict=True)], t
+    (folder,) = run_folders(
+        out, [name or "comparison-" + "-vs-".join(r.name for r in runs)[:80]], set()
     )
-    html = render_compare_html(context, options.lang)
-    pdf = html_to_pdf(html, {u: svg for (_, svg), u in zip(plots, urls, strict=True)})
-    folder = run_folder(out, name or "comparison-" + "-vs-".join(r.name for r in runs)[:80], set())
-    body = (
-        json.dumps(comparison_summary(comparison, t), ensure_ascii=False, indent=2, allow_nan=False)
-        + "\n"
-    )
-    atomic_write(folder / "comparison.pdf", pdf.data)
-    atomic_write(folder / "comparison.json", body.encode())
-    return folder, comparison
+    comparison, rendered = render_comparison(runs, options, series, title)
+    write_files(folder, rendered.files)
+    return ComparisonResult(folder, comparison, rendered.pages)

@@ -18,9 +18,10 @@ import jinja2
 import markupsafe
 
 from reporter.analysis import Analysis, is_eval_sets, positions, xnum
-from reporter.analysis.series import final
+from reporter.analysis.series import final, x_at
 from reporter.assets import templates_dir, version
 from reporter.errors import visible
+from reporter.history.model import Note
 from reporter.i18n import Messages, Text, messages
 from reporter.metrics import Family, Metric
 from reporter.plots import MAX_CLASS_LINES, run_colour, shown_families
@@ -167,8 +168,10 @@ def build_context(
     image_urls: Sequence[str],
     t: Messages,
     thinned: Sequence[Sequence[tuple[str, int, int]]] | None = None,
+    warnings: Sequence[Note] | None = None,
 ) -> ReportContext:
-    """Pre-compute every row and sentence of the report."""
+    """Pre-compute every row and sentence of the report. ``warnings`` are every warning the
+    report shows (``None``: the analysis's own)."""
     h = analysis.history
     rec = analysis.recommendation
     crowded = {
@@ -239,7 +242,8 @@ def build_context(
     xs = positions(h, rec.monitor)
 
     def ex(i: int | None) -> str:
-        return "—" if i is None else str(xnum(xs[i]))
+        x = x_at(xs, i)
+        return "—" if x is None else str(x)
 
     stopping: list[tuple[Text | str, str]] = []
     s = analysis.stopping
@@ -302,7 +306,7 @@ def build_context(
         confidence=_confidence(rec.confidence, t),
         doubts=[t(f"doubt.{d}") for d in rec.doubts],
         findings=general,
-        warnings=warning_texts(analysis.warnings, t),
+        warnings=warning_texts(analysis.warnings if warnings is None else warnings, t),
         best_rows=rows,
         more_metrics=t("report.more_metrics", rows=more_rows, figures=hidden_families)
         if more_rows or hidden_families
@@ -439,8 +443,8 @@ def build_compare_context(
                 short(str(a.history.source), 120),
                 _length(a.history, xs, t),
                 a.recommendation.monitor,
-                "—" if stop is None else str(xnum(xs[stop])),
-                "—" if keep is None else str(xnum(xs[keep])),
+                "—" if stop is None else str(x_at(xs, stop)),
+                "—" if keep is None else str(x_at(xs, keep)),
                 run_colour(i),
             )
         )

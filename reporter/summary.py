@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from typing import Any
 
 from reporter.analysis import Analysis, positions, xnum
 from reporter.analysis.criteria import TENSORBOARD_WEIGHT
+from reporter.analysis.series import x_at
 from reporter.assets import version
 from reporter.config import Options
+from reporter.history.model import Note
 from reporter.i18n import Messages, Text
 from reporter.sentences import (
     finding_text,
@@ -35,12 +38,20 @@ def _text(text: Text) -> dict[str, str]:
     return {"ko": text.ko, "en": text.en}
 
 
-def build_summary(analysis: Analysis, options: Options, t: Messages) -> dict[str, Any]:
+def build_summary(
+    analysis: Analysis,
+    options: Options,
+    t: Messages,
+    warnings: Sequence[Note] | None = None,
+) -> dict[str, Any]:
+    """summary.json of one run. ``warnings`` are every warning the report shows (the
+    analysis's, then the drawing's); ``None`` means the analysis's own."""
+    notes = analysis.warnings if warnings is None else warnings
     h = analysis.history
     xs = positions(h, analysis.recommendation.monitor)
 
     def _epoch(index: int | None) -> float | int | None:
-        return None if index is None else xnum(xs[index])
+        return x_at(xs, index)
 
     metrics: dict[str, Any] = {}
     for name, b in analysis.bests.items():
@@ -147,7 +158,7 @@ def build_summary(analysis: Analysis, options: Options, t: Messages) -> dict[str
         ],
         "warnings": [
             {"key": w.key, "facts": dict(w.params), "text": _text(t(w.key, **w.params))}
-            for w in analysis.warnings
+            for w in notes
         ],
         "families": [
             {"key": f.key, "kind": f.kind, "series": f.series_names}

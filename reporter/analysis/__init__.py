@@ -161,7 +161,7 @@ def _analyze(
     n = int(xs.shape[0])
 
     def ex(i: int) -> float | int:
-        return xnum(xs[i])
+        return xnum(xs[i])  # x_at for an index that is never None
 
     stopping: StopDecision | None = None
     overfit: Overfitting | None = None

@@ -15,6 +15,11 @@ from reporter.history.model import History, Series
 from reporter.metrics import Direction
 
 
+def x_at(xs: np.ndarray[Any, Any], index: int | None) -> float | int | None:
+    """The x value (epoch or step, as displayed) at position ``index``; ``None`` for none."""
+    return None if index is None else xnum(xs[index])
+
+
 def best_index(
     values: np.ndarray[Any, Any], mode: Direction, upto: int | None = None
 ) -> int | None:

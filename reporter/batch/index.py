@@ -38,6 +38,16 @@ class Row:
     confidence: Text | None = None
 
 
+@dataclass(frozen=True)
+class IndexContext:
+    """Everything the index page shows, computed in Python (the template only lays it out)."""
+
+    rows: list[Row]
+    source: str
+    summary: Text
+    css: str  # the project's stylesheet, inlined for a browser
+
+
 def rows_from(entries: dict[str, dict[str, Any]], skipped: list[str]) -> list[Row]:
     t = messages()
     rows: list[Row] = []
@@ -97,25 +107,31 @@ def write_index(
         )
     ok = sum(1 for r in rows if r.status == "ok")
     failed = sum(1 for r in rows if r.status == "failed")
-    summary = t("index.summary", ok=ok, failed=failed, skipped=len(skipped))
+    page = IndexContext(
+        rows,
+        short(source, 200),
+        t("index.summary", ok=ok, failed=failed, skipped=len(skipped)),
+        Markup((templates_dir() / "report.css").read_text("utf-8")),  # ours, raw in <style>
+    )
     template = environment().get_template("index.html.j2")
-    css = Markup(
-        (templates_dir() / "report.css").read_text("utf-8")
-    )  # ours, and raw text in <style>
-    context = {
-        "t": t,
-        "lang": "both",
-        "rows": rows,
-        "source": short(source, 200),
-        "summary": summary,
-        "css": css,
-    }
+
+    def render(css: str | None) -> str:
+        """The page with ``css`` inlined for a browser, or linked to assets (``None``)."""
+        return template.render(
+            t=t,
+            lang="both",
+            r=page,
+            rows=page.rows,
+            source=page.source,
+            summary=page.summary,
+            css=Markup(css or ""),
+            embed_css=css is not None,
+        )
+
     # the page's characters decide the font subset, then the page is rendered with it
-    text = template.render(embed_css=True, **{**context, "css": ""})
-    context_html = {**context, "css": Markup(browser_css(css, text))}
-    html_file = template.render(embed_css=True, **context_html)
+    html_file = render(browser_css(page.css, render("")))
     atomic_write(out / "index.html", html_file.encode("utf-8"))
-    pdf = html_to_pdf(template.render(embed_css=False, **context), {})
+    pdf = html_to_pdf(render(None), {})
     atomic_write(out / "index.pdf", pdf.data)
 
 

@@ -60,10 +60,10 @@ def warm_up() -> None:
 
 def process_item(path: str, rel: str, base: str, out: str, options: Options) -> ItemResult:
     """Report every run of the source at ``path`` into ``out/<base>[~run]``."""
-    from reporter import history as history_io
-    from reporter.analysis import positions, xnum
-    from reporter.naming import check_folder, unique_name
-    from reporter.pipeline import write_report
+    # imported here: the parent process that schedules items never pays for matplotlib
+    from reporter.analysis import positions
+    from reporter.analysis.series import x_at
+    from reporter.pipeline import report_source
 
     start = time.perf_counter()
 
@@ -71,29 +71,23 @@ def process_item(path: str, rel: str, base: str, out: str, options: Options) -> 
         return ItemResult(rel, "failed", reason, [], time.perf_counter() - start, transient)
 
     try:
-        runs = history_io.load(path, options.fmt, options.max_bytes, options.run)
         outcomes = []
-        taken: set[str] = set()
-        for run in runs:
-            # one folder per run, never shared: names equal once made safe get a hash suffix
-            folder = base if len(runs) == 1 else f"{base}~{unique_name(run.name, taken, 60)}"
-            check_folder(Path(out), Path(out) / folder, run.name)
-            result = write_report(run, options, Path(out) / folder)
+        for result in report_source(path, options, Path(out), base=base):
             rec = result.analysis.recommendation
-            xs = positions(run, rec.monitor)
+            xs = positions(result.analysis.history, rec.monitor)
             best = result.analysis.bests.get(rec.monitor) if rec.monitor else None
             outcomes.append(
                 RunOutcome(
-                    run.name,
-                    folder,
+                    result.name,
+                    result.folder.name,
                     rec.kind,
                     rec.monitor,
                     None if best is None or not math.isfinite(best.value) else best.value,
-                    None if rec.stop_index is None else xnum(xs[rec.stop_index]),
-                    None if rec.keep_index is None else xnum(xs[rec.keep_index]),
+                    x_at(xs, rec.stop_index),
+                    x_at(xs, rec.keep_index),
                     rec.confidence,
                     result.pages,
-                    run.axis,
+                    result.analysis.history.axis,
                 )
             )
         return ItemResult(rel, "ok", None, outcomes, time.perf_counter() - start)
