@@ -10,9 +10,14 @@ without importing that package (it imports ``distutils``).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import importlib.util
+import io
 import os
+import tempfile
 from functools import cache
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _v
 from pathlib import Path
 
 from reporter.errors import RenderError
@@ -81,11 +86,7 @@ def lite_font() -> Path:
     reports almost always show. Subsetting the 17,666-glyph original for every PDF is the
     slowest step of a report; characters outside the subset fall back to the full font.
     Built once per machine into the user's cache folder (or a temp folder)."""
-    import hashlib
-    import io
-    import tempfile
-
-    from fontTools import subset
+    from fontTools import subset  # only when a lite font is first made
     from fontTools.ttLib import TTFont
 
     source = font_files()["regular"]
@@ -121,9 +122,6 @@ def lite_font() -> Path:
 
 
 def version() -> str:
-    from importlib.metadata import PackageNotFoundError
-    from importlib.metadata import version as _v
-
     try:
         return _v("reporter")
     except PackageNotFoundError:

@@ -17,6 +17,7 @@ import click
 from reporter.config import LANGS, Options
 from reporter.errors import ConfigError, ReporterError, clean
 from reporter.history import format_help, is_history_file  # the reader registry (numpy only)
+from reporter.i18n import messages
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -198,7 +199,6 @@ def report(paths: tuple[Path, ...], out: Path, quiet: bool, debug: bool, **kw: A
     _setup_logging(quiet, debug)
     options = _options(kw)
     inputs = list(paths) or _default_inputs()
-    from reporter.i18n import messages
     from reporter.pipeline import report_source  # heavy: matplotlib, WeasyPrint
 
     failed = 0
@@ -299,12 +299,12 @@ def batch(
     """
     _setup_logging(quiet, debug)
     options = _options(kw)
-    from reporter.batch import run_batch
+    from reporter.batch import run_batch  # heavy: worker pool, WeasyPrint for the index
 
     printed: set[str] = set()
     bar = None
     if not quiet and sys.stderr.isatty():
-        from tqdm import tqdm
+        from tqdm import tqdm  # only on a terminal
 
         bar = tqdm(unit="history", file=sys.stderr, dynamic_ncols=True)
 
@@ -385,7 +385,7 @@ def compare(
     """Compare two or more runs: one bilingual PDF and comparison.json."""
     _setup_logging(False, debug)
     options = _options(kw)
-    from reporter.pipeline import write_comparison
+    from reporter.pipeline import write_comparison  # heavy: matplotlib, WeasyPrint
 
     try:
         folder = write_comparison(list(paths), options, out, series, name).folder

@@ -9,6 +9,7 @@ captured and returned instead of being lost in a silent logger.
 
 from __future__ import annotations
 
+import atexit
 import base64
 import contextlib
 import errno
@@ -81,7 +82,7 @@ def html_to_pdf(html: str, figures: Mapping[str, bytes]) -> PdfResult:
 
     Korean text breaks between 어절 only (:func:`reporter.hangul.keep_words`): WeasyPrint has
     no ``word-break: keep-all``."""
-    from weasyprint import HTML
+    from weasyprint import HTML  # ~1 s to import: the batch parent only needs atomic_write
     from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
     files = static_assets()
@@ -130,9 +131,7 @@ def html_to_pdf(html: str, figures: Mapping[str, bytes]) -> PdfResult:
 def _font_config() -> Any:
     """One WeasyPrint font configuration per process: the bundled fonts are registered with
     fontconfig once, not again for every report a warm batch worker writes."""
-    import atexit
-
-    from weasyprint.text.fonts import FontConfiguration
+    from weasyprint.text.fonts import FontConfiguration  # as above: only when rendering
 
     # dropping the configuration at exit lets WeasyPrint remove its temp font folder
     atexit.register(_font_config.cache_clear)

@@ -26,7 +26,10 @@ if "matplotlib" not in sys.modules:
             os.chdir(_here)
 
 import matplotlib
+from matplotlib import font_manager
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
-__all__ = ["Figure", "MaxNLocator", "matplotlib"]
+__all__ = ["Figure", "FigureCanvasAgg", "Line2D", "MaxNLocator", "font_manager", "matplotlib"]

@@ -7,7 +7,7 @@ import re
 import unicodedata
 from pathlib import Path
 
-from reporter.errors import OutputError
+from reporter.errors import OutputError, visible
 
 _UNSAFE = re.compile(r"[^\w.\-]+")
 # folder names a batch or a manifest may name under OUT: a safe name, or <source>~<run>
@@ -106,8 +106,6 @@ def check_folder(out: Path, folder: Path, name: str) -> None:
 def shorten(text: str, limit: int) -> str:
     """``text`` for display within ``limit`` characters. A cut name ends with a short hash of
     the whole, so two long names that share their beginning never look the same."""
-    from reporter.errors import visible
-
     # a NUL or an escape code never reaches a PDF or an SVG: it is spelled out as [U+001B]
     text = visible(text, keep="\n\t", printed=True)
     if len(text) <= limit:

@@ -23,7 +23,14 @@ from reporter.analysis.series import final
 from reporter.assets import LITE_FAMILY, font_files, lite_font
 from reporter.i18n import Text
 from reporter.metrics import Catalog, Family, Metric
-from reporter.mplsafe import Figure, MaxNLocator, matplotlib
+from reporter.mplsafe import (
+    Figure,
+    FigureCanvasAgg,
+    Line2D,
+    MaxNLocator,
+    font_manager,
+    matplotlib,
+)
 from reporter.naming import shorten
 
 CLASS_COLOURS = (
@@ -46,8 +53,6 @@ WINDOW_COLOUR = "#e74c3c"
 @lru_cache(maxsize=1)
 def style() -> dict[str, Any]:
     """The full rcParams we draw with: matplotlib's defaults plus ours, nothing from files."""
-    from matplotlib import font_manager
-
     for path in (*font_files().values(), lite_font()):
         font_manager.fontManager.addfont(str(path))
     rc: dict[str, Any] = {
@@ -238,8 +243,6 @@ def _draw_metric(
 
 
 def _style_handles(splits: set[str], lang: str, t: Label) -> list[tuple[Any, str]]:
-    from matplotlib.lines import Line2D
-
     if len(splits) < 2:
         return []
     return [
@@ -353,9 +356,7 @@ def build_figure(
             splits.update(_draw_metric(ax, analysis, m, class_colour(i), label, thinned))
         ax.set_ylabel(_fit(family.metrics[0].base if len(family.metrics) == 1 else family.key))
     if any(str(line.get_gid()).startswith("smoothed:") for line in ax.get_lines()):
-        from matplotlib.lines import Line2D
-
-        ax.add_line(
+            ax.add_line(
             Line2D(
                 [],
                 [],
@@ -490,8 +491,6 @@ def _gid(kind: str, name: str) -> str:
 
 def _make_room(fig: Figure, ax: Any, legend: Any) -> None:
     """Shrink the axes so the legend (anchored at the right edge) sits beside, never over, them."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
     renderer = FigureCanvasAgg(fig).get_renderer()  # type: ignore[no-untyped-call]
     width = legend.get_window_extent(renderer).width / fig.bbox.width
     left = 0.085

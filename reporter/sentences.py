@@ -44,13 +44,13 @@ def units(axis: str, t: Messages) -> tuple[Text, Counted]:
 
 
 def recommendation_text(rec: Recommendation, t: Messages, axis: str = "epoch") -> Text:
-    """The recommendation's sentence, followed, when the advised checkpoint is worse than the
-    run's best, by what that costs and why it is still the advice."""
+    """The recommendation's sentence, followed, when other epochs are as good as the best one
+    within the run's noise, by which they are."""
     text = sentence(rec.key, rec.params, t, axis)
-    if "best_epoch" not in rec.params:
+    if not rec.params.get("near_count"):
         return text
-    cost = sentence("cost.later_best", rec.params, t, axis)
-    return Text(f"{text.ko} {cost.ko}", f"{text.en} {cost.en}")
+    near = sentence("rec.near_best", rec.params, t, axis)
+    return Text(f"{text.ko} {near.ko}", f"{text.en} {near.en}")
 
 
 def sentence(key: str, params: Any, t: Messages, axis: str = "epoch") -> Text:

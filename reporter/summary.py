@@ -123,13 +123,24 @@ def build_summary(
             else None,
             "confidence": rec.confidence,
             "doubts": list(rec.doubts),
-            "best_after_stop": {
-                "epoch": rec.params["best_epoch"],
-                "value": _num(rec.params["best_value"]),
-                "cost": _num(rec.params["cost"]),
-                "cost_pct": _num(rec.params["cost_pct"]),
+            "checkpoint": {
+                "epoch": _epoch(rec.keep_index),
+                "index": rec.keep_index,
+                "value": _num(rec.keep_value),
+                "near_epochs": list(rec.params.get("near_epochs", [])),
             }
-            if "best_epoch" in rec.params
+            if rec.keep_index is not None
+            else None,
+            "rerun_stop": {
+                "epoch": _epoch(rec.stop_index),
+                "index": rec.stop_index,
+                "gains_ended_epoch": rec.params.get("since_epoch"),
+                "best_value_by_then": _num(rec.params.get("stop_value")),
+                "cost": _num(rec.params.get("cost")),
+                "cost_pct": _num(rec.params.get("cost_pct")),
+                "epochs_saved": rec.epochs_saved,
+            }
+            if rec.stop_index is not None and rec.kind != "diverged"
             else None,
             "text": _text(recommendation_text(rec, t, h.axis)),
         },

@@ -78,18 +78,28 @@ def test_recommendation_kinds() -> None:
     u = [1.0, 0.5, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65]
     a = analyze(run(loss=falling[:10], val_loss=u))
     r = a.recommendation
-    # the smoothed curve (TensorBoard EMA) bottoms out one epoch after the raw one
-    assert (r.kind, r.keep_index, r.stop_index) == ("stop", 2, 3 + default_patience(10))
+    # use the best checkpoint (epoch 3); a rerun stops one epoch after the gains ended there
+    assert (r.kind, r.keep_index, r.stop_index) == ("stop", 2, 3)
     assert r.epochs_saved == 10 - (r.stop_index + 1)
-    assert r.key == "rec.stop_train_improving" and r.confidence == "high"
+    assert r.key == "rec.use_best_stop_free" and r.confidence == "high"
+    assert "train_kept_improving" in [f.code for f in a.findings]  # the loss kept falling
+    # the Keras replay is a policy row, not the headline
     assert a.stopping is not None and a.stopping.stopped_epoch == 2 + default_patience(10)
+
+    # the run's best came late: it is the checkpoint to use, and the rerun stop costs a little
+    late = [1.0, 0.6, 0.45, 0.40, 0.38, 0.37, 0.365, 0.362, 0.361, 0.3605]
+    r = analyze(run(loss=falling[:10], val_loss=late)).recommendation
+    assert (r.kind, r.keep_index, r.key) == ("stop", 9, "rec.use_best_stop_at")
+    assert r.stop_index is not None and r.stop_index < 9 and 0 < r.params["cost"] < 0.02
 
     a = analyze(run(loss=falling))
     assert a.recommendation.kind == "no_validation"
     assert "no_validation" in [f.code for f in a.findings]
 
-    a = analyze(run(loss=falling[:10], val_loss=u), Options(patience=20))
-    assert a.recommendation.kind == "keep_best" and a.recommendation.keep_index == 2
+    # the gains end only at the very end: nothing to save by stopping earlier
+    end = [1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.2, 0.45, 0.3]
+    r = analyze(run(loss=falling[:10], val_loss=end), Options(patience=20)).recommendation
+    assert r.kind == "keep_best" and r.keep_index == 7 and r.stop_index is None
 
 
 def test_monitor_choice_and_direction_flags() -> None:

@@ -99,15 +99,16 @@ def test_formatting_with_facts() -> None:
     assert "val_loss" in text.ko and "에포크(30)" in text.ko and "last epoch (30)" in text.en
     assert text.joined() == f"{text.ko} · {text.en}"
     steps = sentence(
-        "rec.stop",
+        "rec.use_best_stop_at",
         {
             "monitor": "eval_loss",
             "stop_epoch": 400,
-            "keep_epoch": 300,
+            "keep_epoch": 500,
             "value": 0.5,
             "since_epoch": 300,
-            "quiet": 2,
             "threshold": 0.01,
+            "cost": 0.02,
+            "cost_pct": 4.0,
             "saved": 3,
             "epochs": 10,
             "saved_pct": 30.0,

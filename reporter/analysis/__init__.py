@@ -42,6 +42,7 @@ from reporter.analysis.facts import (
     RecommendationKind,
 )
 from reporter.analysis.findings import (
+    double_softmax,
     family_findings,
     is_eval_sets,
     learning_findings,
@@ -50,7 +51,7 @@ from reporter.analysis.findings import (
     unknown_direction,
 )
 from reporter.analysis.monitor import choose_monitor, train_twin
-from reporter.analysis.recommend import recommend
+from reporter.analysis.recommend import Inputs, recommend
 from reporter.analysis.series import best_of, on_positions, positions, xnum
 from reporter.analysis.stopping import (
     PolicyDecision,
@@ -217,17 +218,18 @@ def _analyze(
     diverged = divergence(history, catalog)
     drops = lr_drops(history, catalog)
     recommendation, situations = recommend(
-        history,
-        catalog,
-        monitor,
-        mode,
-        train,
-        stopping,
-        patience,
-        options.min_delta,
-        diverged,
-        smoothed,
-        ex,
+        Inputs(
+            history,
+            catalog,
+            monitor,
+            mode,
+            train,
+            stopping,
+            patience,
+            options.min_delta,
+            diverged,
+            ex,
+        )
     )
 
     if diverged is not None:
@@ -235,7 +237,7 @@ def _analyze(
     if monitor is None:
         findings.append(Finding("no_validation", "finding.no_validation", {}))
     findings.extend(situations)
-    if overfit is not None and monitor is not None:
+    if overfit is not None and monitor is not None and recommendation.kind != "did_not_learn":
         findings.append(
             Finding(
                 "overfitting_onset",
@@ -274,6 +276,9 @@ def _analyze(
     if drops:
         findings.append(lr_finding(drops, history, monitor, mode, patience))
     findings.extend(learning_findings(history, catalog, monitor, train, ex, n))
+    twice = double_softmax(history, catalog, ex)
+    if twice is not None:
+        findings.append(twice)
     findings.extend(family_findings(history, catalog, bests, recommendation, ex))
     trainer = trainer_best(history, bests)
     if trainer is not None:

@@ -42,15 +42,19 @@ class Finding:
         }
 
 
-RecommendationKind = Literal["stop", "keep_best", "continue", "no_validation", "diverged"]
+RecommendationKind = Literal[
+    "stop", "keep_best", "continue", "no_validation", "diverged", "did_not_learn"
+]
 
 
 Confidence = Literal["high", "medium", "low"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Recommendation:
-    """The consensus: which epoch to stop at and which checkpoint to keep (0-based), and why.
+    """The two answers for a finished run, as 0-based positions in the monitored series:
+    ``keep_index``, the checkpoint to use (the run's best), and ``stop_index``, where a rerun
+    should stop (``None`` when stopping earlier would not have helped), and why.
 
     ``key``/``params`` give the sentence; ``confidence`` comes with the facts that lowered
     it (``doubts``: codes such as ``late_recovery``, ``policies_disagree``, ``noisy``).
@@ -59,13 +63,13 @@ class Recommendation:
     kind: RecommendationKind
     monitor: str | None
     mode: Direction | None
-    stop_index: int | None
-    keep_index: int | None
-    keep_value: float | None
     epochs_run: int
-    patience: int | None
     key: str
     params: Mapping[str, Any]
+    stop_index: int | None = None
+    keep_index: int | None = None
+    keep_value: float | None = None
+    patience: int | None = None
     confidence: Confidence = "high"
     doubts: tuple[str, ...] = ()
 

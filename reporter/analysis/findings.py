@@ -7,6 +7,7 @@ returns :class:`Finding` values the message catalog turns into Korean and Englis
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from pathlib import PurePath
 from typing import Any
@@ -342,3 +343,176 @@ def family_findings(
             )
         )
     return out
+
+
+CONSTANT_SHARE = 0.8  # a held-out metric that keeps one value in 80 % of its epochs is stuck
+_ACCURACY_WORDS = ("acc", "accuracy", "top1", "top_1", "top-1")
+
+
+def _stuck(values: np.ndarray[Any, Any]) -> tuple[float, float] | None:
+    """``(value, share)`` when one value fills at least CONSTANT_SHARE of the finite epochs."""
+    finite = values[np.isfinite(values)]
+    if finite.size < 5:
+        return None
+    vals, counts = np.unique(np.round(finite, 6), return_counts=True)
+    k = int(np.argmax(counts))
+    share = float(counts[k]) / finite.size
+    return (float(vals[k]), share) if share >= CONSTANT_SHARE else None
+
+
+def _chance(value: float) -> int:
+    """k when ``value`` is 1/k (the accuracy of guessing among k classes), else 0."""
+    if not 0.0 < value <= 0.5:
+        return 0
+    k = round(1.0 / value)
+    return k if 2 <= k <= 1000 and abs(value - 1.0 / k) <= 0.002 else 0
+
+
+def _training_side(
+    history: History, train: str | None, direction: Direction | None, ex: Any
+) -> dict[str, Any]:
+    """How far the training twin got: its best value, the first epoch with it, and whether it
+    beat its first value by more than 10 %."""
+    if train is None or train not in history or direction is None:
+        return {"train": "", "train_best": math.nan, "train_epoch": "—", "train_learned": False}
+    tv = history[train].values
+    best = best_index(tv, direction)
+    finite = tv[np.isfinite(tv)]
+    if best is None or not finite.size:
+        return {"train": train, "train_best": math.nan, "train_epoch": "—", "train_learned": False}
+    target = float(tv[best])
+    first = float(finite[0])
+    learned = abs(target - first) > 0.1 * max(abs(first), 1e-12) and better(
+        target, first, direction
+    )
+    return {
+        "train": train,
+        "train_best": target,
+        "train_epoch": ex(best),  # the first epoch with its best value, as the table shows
+        "train_learned": bool(learned),
+    }
+
+
+def held_out_not_learning(
+    history: History,
+    catalog: Catalog,
+    monitor: str,
+    mode: Direction,
+    train: str | None,
+    ex: Any,
+) -> Finding | None:
+    """The held-out side never learned: a held-out accuracy stuck at one value below 0.99
+    (often chance, 1/k) for most of the run, the monitored series itself stuck, or the
+    monitor never better than its first epoch while training improved."""
+    v = history[monitor].values
+    if int(np.isfinite(v).sum()) < 5:
+        return None
+    candidates = [
+        m
+        for m in dict.fromkeys(catalog.metrics.values())
+        if m.val
+        and m.direction == "max"
+        and m.class_index is None
+        and any(w in m.base.lower() for w in _ACCURACY_WORDS)
+    ]
+    for m in candidates:
+        stuck = _stuck(history[m.val].values)  # type: ignore[index]
+        if stuck is not None and stuck[0] < 0.99:
+            side = _training_side(history, m.train, m.direction, ex)
+            return _not_learning_finding(m.val or "", stuck, "constant", side)
+    stuck = _stuck(v)
+    ideal = 0.0 if mode == "min" else 1.0
+    if (
+        stuck is not None
+        and abs(stuck[0] - ideal) > 1e-9
+        and not (mode == "max" and stuck[0] >= 0.99)
+    ):
+        side = _training_side(
+            history, train, catalog.metric(train).direction if train else None, ex
+        )
+        return _not_learning_finding(monitor, stuck, "constant", side)
+    best = best_index(v, mode)
+    if best == 0 and train is not None:
+        side = _training_side(history, train, catalog.metric(train).direction, ex)
+        first = float(v[np.isfinite(v)][0])
+        later = v[1:][np.isfinite(v[1:])]
+        if side["train_learned"] and later.size >= 4:
+            return Finding(
+                "held_out_not_learning",
+                "finding.held_out_never_better",
+                {"metric": monitor, "value": first, "share": 100.0, "chance": 0, **side},
+                metric=monitor,
+                epochs=(ex(0),),
+            )
+    return None
+
+
+def _not_learning_finding(
+    metric: str, stuck: tuple[float, float], how: str, side: dict[str, Any]
+) -> Finding:
+    value, share = stuck
+    chance = _chance(value)
+    if not side["train"]:
+        key = "finding.held_out_constant_alone"
+    else:
+        key = "finding.held_out_chance" if chance else "finding.held_out_constant"
+    return Finding(
+        "held_out_not_learning",
+        key,
+        {"metric": metric, "value": value, "share": 100.0 * share, "chance": chance, **side},
+        metric=metric,
+    )
+
+
+def softmax_twice_floor(classes: int) -> float:
+    """The smallest cross-entropy a model can reach when softmax is applied twice: the
+    second softmax of a one-hot-confident first one gives e / (e + C − 1)."""
+    return math.log(math.e + classes - 1) - 1.0
+
+
+def double_softmax(history: History, catalog: Catalog, ex: Any) -> Finding | None:
+    """A loss that flattens on the floor of a softmax applied twice while accuracy is near 1:
+    the numbers prove the output layer is normalised twice (e.g. a softmax activation and
+    ``from_logits=True``, or a softmax layer before a loss that applies its own)."""
+    losses = [m for m in dict.fromkeys(catalog.metrics.values()) if m.base.lower() == "loss"]
+    accs = [
+        m
+        for m in dict.fromkeys(catalog.metrics.values())
+        if m.direction == "max"
+        and m.class_index is None
+        and any(w in m.base.lower() for w in _ACCURACY_WORDS)
+    ]
+    if not losses or not accs:
+        return None
+    name = losses[0].train or losses[0].val
+    acc_name = accs[0].train or accs[0].val
+    if name is None or acc_name is None:
+        return None
+    lv, av = history[name].values, history[acc_name].values
+    lf, af = lv[np.isfinite(lv)], av[np.isfinite(av)]
+    if lf.size < 5 or af.size < 5:
+        return None
+    low, acc = float(lf.min()), float(af[-1])
+    tail = lf[-3:]
+    flat = float(tail.max() - tail.min()) <= 0.01 * abs(low)
+    if acc < 0.95 or low < 0.5 or not flat:
+        return None
+    counts = sorted({len(f.metrics) for f in catalog.families if f.kind == "per_class"})
+    tried = [*counts, *range(2, 1001)]
+    for classes in tried:
+        floor = softmax_twice_floor(classes)
+        if 0.0 <= low - floor <= 0.02 * floor:
+            return Finding(
+                "double_softmax",
+                "finding.double_softmax",
+                {
+                    "loss": name,
+                    "value": low,
+                    "floor": floor,
+                    "classes": classes,
+                    "accuracy": acc_name,
+                    "acc_value": acc,
+                },
+                metric=name,
+            )
+    return None

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from reporter.errors import ConfigError
+from reporter.metrics import direction_of
 
 Mode = Literal["min", "max"]
 
@@ -47,8 +48,6 @@ def keras_auto_mode(monitor: str) -> Mode:
     direction; without a model we use the same names Keras's built-in metrics
     carry (accuracy, AUC, precision, recall ... go up).
     """
-    from reporter.metrics import direction_of  # local: metrics imports nothing from here
-
     base = monitor.removeprefix("val_")
     if base == "loss":
         return "min"

@@ -20,6 +20,7 @@ import signal
 import stat
 import time
 from collections.abc import Callable
+from concurrent.futures import as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -27,10 +28,12 @@ from typing import Any
 
 from reporter.batch.discover import Item, Skipped, discover
 from reporter.batch.manifest import Manifest, content_hash, fingerprint
+from reporter.batch.pool import Task, WorkerPool
 from reporter.batch.work import ItemResult, process_item, warm_up
 from reporter.config import Options
 from reporter.errors import ConfigError, OutputError, ReporterError, clean
-from reporter.export import TEMP_NAME, TEMP_PREFIX
+from reporter.export import TEMP_NAME, TEMP_PREFIX, _create_temp, atomic_write
+from reporter.naming import unique_name
 
 log = logging.getLogger(__name__)
 
@@ -74,8 +77,6 @@ def prepare_out(out: Path) -> None:
 
     The probe is created exclusively under an unpredictable name, so a link planted in
     OUT is never followed (or truncated)."""
-    from reporter.export import _create_temp
-
     try:
         if not out.exists():
             out.mkdir()
@@ -153,8 +154,6 @@ def _names(items: list[Item], manifest: Manifest) -> dict[str, str]:
 
     Unique case-insensitively within the batch; a name that collides gets a hash of the
     source's path, so it is the same on every run."""
-    from reporter.naming import unique_name
-
     names: dict[str, str] = {}
     taken: set[str] = set()
     for item in items:
@@ -310,7 +309,7 @@ def _index(
 ) -> None:
     """Rewrite index.html/pdf when what they show changed or they are missing; remove them
     when they cannot be rewritten, so they never show an older state as the current one."""
-    from reporter.batch.index import write_index
+    from reporter.batch.index import write_index  # heavy (render, plots): only when needed
 
     entries = {k: v for k, v in manifest.items.items() if current is None or k in current}
     shown = json.dumps(
@@ -396,8 +395,6 @@ def _render(
     if executor == "dask":
         _run_dask(tasks_args, scheduler, record)
         return
-    from reporter.batch.pool import Task, WorkerPool
-
     jobs = jobs or os.cpu_count() or 1
     tasks = [Task(args[1], process_item, args) for args in tasks_args]
     with WorkerPool(min(jobs, len(tasks)), item_timeout, item_memory_mb, warm_up) as pool:
@@ -409,10 +406,8 @@ def _run_dask(
     scheduler: str | None,
     record: Callable[[str, bool, Any], None],
 ) -> None:
-    from concurrent.futures import as_completed
-
     try:
-        from distributed import Client
+        from distributed import Client  # the optional dask extra
     except ImportError:
         raise ConfigError(
             "--executor dask needs the dask extra: pip install 'reporter[dask]'"
@@ -433,8 +428,6 @@ def _run_dask(
 def _journal(out: Path, result: BatchResult, seconds: float) -> None:
     """Write ``batch.json``; if it cannot be written, remove the old one, so a journal of an
     earlier run never claims this one completed."""
-    from reporter.export import atomic_write
-
     if result.interrupted:
         status = "interrupted"
     elif result.internal_error:

@@ -148,7 +148,7 @@ def browser_css(css: str, text: str) -> str:
 def font_subset(text: str) -> bytes:
     """NanumGothic cut down to the characters of ``text`` (renamed, as the OFL asks of a
     modified font)."""
-    from fontTools import subset
+    from fontTools import subset  # only when an index is written
     from fontTools.ttLib import TTFont
 
     font = TTFont(str(font_files()["regular"]))

@@ -90,7 +90,7 @@ _DTYPES = {1: np.float32, 2: np.float64, 3: np.int32, 9: np.int64, 19: np.float1
 
 def read_tfevents(data: bytes, path: str, run: str | None = None) -> list[History]:
     try:
-        from tensorboard.compat.proto import event_pb2
+        from tensorboard.compat.proto import event_pb2  # the optional tensorboard extra
     except ImportError:
         raise HistoryError(MISSING, path=path) from None
     src = Path(path)

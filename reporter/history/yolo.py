@@ -143,6 +143,7 @@ def _with_fitness(
         top = np.nanmax(np.where(finite, values, -np.inf))
         i = int(np.flatnonzero(values == top)[-1])
         info["best.pt"] = f"{_label(x[i])} (fitness {values[i]:.5g})"
+        info["_best_x"] = repr(float(x[i]))
     return FITNESS, {"formula": formula}
 
 
@@ -298,6 +299,7 @@ def _one_run(
 ) -> list[History]:
     parent = Path(path).parent.name
     name = parent if parent and Path(path).stem == "results" else Path(path).stem
+    best_x = info.pop("_best_x", None)
     hist = History(
         name,
         Path(path),
@@ -313,6 +315,7 @@ def _one_run(
         monitor_facts=facts,
         roles=roles,
         directions={k: v for k, v in _DIRECTIONS.items() if k in series},
+        best_checkpoint=float(best_x) if best_x is not None else None,
     )
     return select([hist], run, path)
 
