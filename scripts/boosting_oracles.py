@@ -68,8 +68,13 @@ def xgboost_case(i: int, rng: random.Random) -> dict[str, Any]:
     gen = np.random.default_rng(i)
     xs, ys = _data(gen, task, 240)
     n_sets = rng.randint(1, 3)
-    names = rng.choice([["train", "val", "test"], ["validation_0", "validation_1", "validation_2"],
-                        ["dtrain", "eval", "holdout"]])[:n_sets]
+    names = rng.choice(
+        [
+            ["train", "val", "test"],
+            ["validation_0", "validation_1", "validation_2"],
+            ["dtrain", "eval", "holdout"],
+        ]
+    )[:n_sets]
     # the first set is the training data when there is more than one (the usual idiom)
     dtrain = xgb.DMatrix(xs[:120], label=ys[:120])
     evals = []
@@ -98,15 +103,25 @@ def xgboost_case(i: int, rng: random.Random) -> dict[str, Any]:
     )
     result: dict[str, Any] = {}
     booster = xgb.train(
-        params, dtrain, num_boost_round=n_rounds, evals=evals, evals_result=result,
-        verbose_eval=False, callbacks=[callback],
+        params,
+        dtrain,
+        num_boost_round=n_rounds,
+        evals=evals,
+        evals_result=result,
+        verbose_eval=False,
+        callbacks=[callback],
     )
     rounds = len(next(iter(next(iter(result.values())).values())))
     return {
         "case": f"xgboost-{i}",
-        "params": {"early_stopping_rounds": patience, "maximize": maximize,
-                   "min_delta": min_delta, "num_boost_round": n_rounds,
-                   "eval_metric": metrics, "objective": params["objective"]},
+        "params": {
+            "early_stopping_rounds": patience,
+            "maximize": maximize,
+            "min_delta": min_delta,
+            "num_boost_round": n_rounds,
+            "eval_metric": metrics,
+            "objective": params["objective"],
+        },
         "evals_result": {s: {m: _round(v) for m, v in ms.items()} for s, ms in result.items()},
         "best_iteration": int(booster.best_iteration),
         "rounds_run": rounds,
@@ -151,20 +166,30 @@ def lightgbm_case(i: int, rng: random.Random) -> dict[str, Any]:
     min_delta = rng.choice([0.0, 0.0, 0.0, 1e-3, 1e-2])
     result: dict[str, Any] = {}
     booster = lgb.train(
-        params, train, num_boost_round=n_rounds, valid_sets=sets, valid_names=names,
+        params,
+        train,
+        num_boost_round=n_rounds,
+        valid_sets=sets,
+        valid_names=names,
         callbacks=[
-            lgb.early_stopping(patience, first_metric_only=first_only, verbose=False,
-                               min_delta=min_delta),
+            lgb.early_stopping(
+                patience, first_metric_only=first_only, verbose=False, min_delta=min_delta
+            ),
             lgb.record_evaluation(result),
         ],
     )
     rounds = len(next(iter(next(iter(result.values())).values())))
     return {
         "case": f"lightgbm-{i}",
-        "params": {"stopping_rounds": patience, "first_metric_only": first_only,
-                   "min_delta": min_delta, "num_boost_round": n_rounds, "metric": metrics,
-                   "objective": params["objective"],
-                   "train_set": train_name if with_train else None},
+        "params": {
+            "stopping_rounds": patience,
+            "first_metric_only": first_only,
+            "min_delta": min_delta,
+            "num_boost_round": n_rounds,
+            "metric": metrics,
+            "objective": params["objective"],
+            "train_set": train_name if with_train else None,
+        },
         "evals_result": {s: {m: _round(v) for m, v in ms.items()} for s, ms in result.items()},
         "best_iteration": int(booster.best_iteration),  # LightGBM's: 1-based
         "rounds_run": rounds,

@@ -131,6 +131,7 @@ def test_no_english_words_in_korean_sentences() -> None:
         "Ultralytics", "YOLOv", "Detectron", "MMEngine", "mmcv", "DETR", "DeiT", "COCO", "AP",
         "mAP", "results.csv", "metrics.json", "scalars.json", "log.txt", "best.pt", "fitness",
         "epoch", "iteration", "iter", "val", "val_", "test_", "val_loss", "metric_for_best_model",
+        "XGBoost", "LightGBM", "early_stopping_rounds", "early_stopping", "best_iteration",
     }  # fmt: skip
     problems = []
     for key, ko in _ko_templates():

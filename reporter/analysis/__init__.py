@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from reporter.analysis import boosting  # issue 16: XGBoost/LightGBM replays
 from reporter.analysis.criteria import Criterion, prechelt, tensorboard_smooth
 from reporter.analysis.curves import (
     LrDrop,
@@ -303,6 +304,7 @@ def _analyze(
                 greater_is_better=mode == "max",
             ),
         ]
+        policies += boosting.policies(history, patience, options.min_delta)  # issue 16
         train = _train_twin(catalog, monitor)
         train_values = (
             on_positions(history[train], history[monitor].x) if train is not None else None

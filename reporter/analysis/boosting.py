@@ -35,24 +35,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from reporter.analysis.stopping import PolicyDecision
+from reporter.history.boosting import (
+    LGB_TRAIN_NAMES,
+    lightgbm_maximize,
+    xgboost_maximize,
+)
 
 Evals = Mapping[str, Mapping[str, Sequence[float]]]
-
-# xgboost/callback.py, EarlyStopping._update_rounds (maximize=None)
-XGB_MAXIMIZE = ("auc", "aucpr", "pre", "pre@", "map", "ndcg", "auc@", "aucpr@", "map@", "ndcg@")
-# lightgbm/basic.py, Booster.__inner_eval: __higher_better_inner_eval
-LGB_MAXIMIZE = ("auc", "ndcg@", "map@", "average_precision")
-LGB_TRAIN_NAMES = ("training",)  # lightgbm/basic.py: Booster._train_data_name's default
-
-
-def xgboost_maximize(metric: str) -> bool:
-    """XGBoost's direction for ``maximize=None``."""
-    return metric != "mape" and metric.startswith(XGB_MAXIMIZE)
-
-
-def lightgbm_maximize(metric: str) -> bool:
-    """LightGBM's direction: the metric's ``higher_better``."""
-    return metric.startswith(LGB_MAXIMIZE)
 
 
 def _value(raw: float | None) -> float:
@@ -77,9 +66,8 @@ def xgboost_early_stopping(
     wait = 0
     stop: int | None = None
     for i, v in enumerate(values):
-        if best is None:  # the first round
-            best, best_i, wait = v, i, 0
-        elif (v - min_delta > best) if up else (best - min_delta > v):  # NaN never improves
+        # the first round is the first best; NaN never improves
+        if best is None or ((v - min_delta > best) if up else (best - min_delta > v)):
             best, best_i, wait = v, i, 0
         else:
             wait += 1
@@ -161,7 +149,8 @@ def lightgbm_early_stopping(
 
 def policies(history: Any, patience: int, min_delta: float) -> list[PolicyDecision]:
     """The boosting libraries' replays for a run read from a boosting log (else none), with
-    the report's patience as ``early_stopping_rounds`` / ``stopping_rounds``."""
+    the rounds the log states, else the report's patience, as ``early_stopping_rounds`` /
+    ``stopping_rounds``."""
     facts = getattr(history, "monitor_facts", {}) or {}
     layout = facts.get("evals")
     if not layout:
@@ -173,6 +162,7 @@ def policies(history: Any, patience: int, min_delta: float) -> list[PolicyDecisi
     if not evals:
         return []
     library = facts.get("library", "")
+    patience = int(facts.get("rounds", patience))  # the log's own early_stopping_rounds
     rows = []
     if library in ("xgboost", ""):
         rows.append(xgboost_early_stopping(evals, patience, min_delta=abs(min_delta)))

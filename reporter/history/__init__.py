@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 from reporter.errors import HistoryError
-from reporter.history import csvlog, hf, jsonl, keras, mlflow, tfevents, yolo
+from reporter.history import boosting, csvlog, hf, jsonl, keras, mlflow, tfevents, yolo
 from reporter.history.formats import Format
 from reporter.history.keras import PICKLE_SUFFIXES
 from reporter.history.model import History, Series, epoch_series
@@ -41,6 +41,8 @@ REGISTRY: tuple[Format, ...] = (
     keras.PICKLE,
     hf.TRAINER_STATE,
     jsonl.JSON_LINES,
+    boosting.EVALS_JSON,
+    boosting.CONSOLE,
     keras.JSON,
     yolo.RESULTS_TXT,
     yolo.RESULTS_CSV,
