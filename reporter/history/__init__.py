@@ -11,7 +11,17 @@ import os
 from pathlib import Path
 
 from reporter.errors import HistoryError
-from reporter.history import boosting, csvlog, hf, jsonl, keras, mlflow, tfevents, yolo
+from reporter.history import (
+    boosting,
+    csvlog,
+    hf,
+    jsonl,
+    keras,
+    mlflow,
+    tfevents,
+    wandb_run,
+    yolo,
+)
 from reporter.history.formats import Format
 from reporter.history.keras import PICKLE_SUFFIXES
 from reporter.history.model import History, Series, epoch_series
@@ -37,12 +47,15 @@ SNIFF_BYTES = 64 * 1024  # enough for a JSON Lines header row (mmcv's env_info r
 REGISTRY: tuple[Format, ...] = (
     mlflow.FILE_STORE,
     mlflow.SQLITE,
+    wandb_run.RUN_FILE,
     tfevents.EVENTS,
     keras.PICKLE,
     hf.TRAINER_STATE,
     jsonl.JSON_LINES,
     boosting.EVALS_JSON,
     boosting.CONSOLE,
+    wandb_run.SUMMARY,
+    wandb_run.OUTPUT_LOG,
     keras.JSON,
     yolo.RESULTS_TXT,
     yolo.RESULTS_CSV,
