@@ -132,6 +132,8 @@ def test_no_english_words_in_korean_sentences() -> None:
         "mAP", "results.csv", "metrics.json", "scalars.json", "log.txt", "best.pt", "fitness",
         "epoch", "iteration", "iter", "val", "val_", "test_", "val_loss", "metric_for_best_model",
         "XGBoost", "LightGBM", "early_stopping_rounds", "early_stopping", "best_iteration",
+        "W", "B", "wandb", "wandb.log", "fastai", "SaveModelCallback", "EarlyStoppingCallback",
+        "valid_loss",
     }  # fmt: skip
     problems = []
     for key, ko in _ko_templates():

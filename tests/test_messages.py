@@ -43,6 +43,8 @@ DYNAMIC = {  # keys built from a prefix and a closed set of values
         "boosting.xgboost",
         "boosting.lightgbm",
         "boosting.unknown",
+        "wandb_run.step",
+        "fastai_csv.epoch",
     ],
     "heldout.": ["test", "reader"],
 }

@@ -14,9 +14,11 @@ from reporter.errors import HistoryError
 from reporter.history import (
     boosting,
     csvlog,
+    fastai,
     hf,
     jsonl,
     keras,
+    kerastuner,
     mlflow,
     tfevents,
     wandb_run,
@@ -56,9 +58,11 @@ REGISTRY: tuple[Format, ...] = (
     boosting.CONSOLE,
     wandb_run.SUMMARY,
     wandb_run.OUTPUT_LOG,
+    kerastuner.TRIAL,
     keras.JSON,
     yolo.RESULTS_TXT,
     yolo.RESULTS_CSV,
+    fastai.HISTORY_CSV,
     csvlog.LIGHTNING,
     csvlog.KERAS_CSV,
 )
@@ -84,7 +88,8 @@ def sniff(data: bytes, path: str) -> Format:
         f"unknown format (tried: {_names(FORMATS.values())})",
         path=path,
         hint="a history is one of these formats (reporter report --help describes them), "
-        "or a folder of " + " or ".join(f.noun for f in FOLDER_FORMATS.values())
+        "or a folder of "
+        + " or ".join(f.noun for f in FOLDER_FORMATS.values())
         + "; --format picks a reader",
     )
 
@@ -110,8 +115,6 @@ def is_history_file(path: str | os.PathLike[str], head: bytes | None = None) -> 
 def folder_format(path: Path) -> Format | None:
     """The folder format whose layout ``path`` has (an MLflow store, a run of event files)."""
     return next((f for f in FOLDER_FORMATS.values() if f.is_folder and f.is_folder(path)), None)
-
-
 
 
 def _load_folder(p: str, fmt: str | None, run: str | None, limit: int) -> list[History]:

@@ -367,7 +367,7 @@ def read_wandb(data: bytes, path: str, run: str | None = None) -> list[History]:
         tuple(dict.fromkeys(notes)),
         "step",
         epoch_at_step,
-        numbering="wandb.step",
+        numbering="wandb_run.step",
         directions=dict(parsed.goals),
     )
     return select([hist], run, path)
