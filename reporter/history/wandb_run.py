@@ -123,7 +123,8 @@ class Framing:
 
 
 def looks_wandb(data: bytes, path: str) -> bool:
-    return data[:4] == IDENT
+    """W&B's header, or a ``.wandb`` name (then a damaged header is reported as such)."""
+    return data[:4] == IDENT or Path(path).suffix.lower() == ".wandb"
 
 
 def frame(data: bytes, path: str) -> Framing:
