@@ -241,3 +241,52 @@ def test_real_xgboost_evals_result_matches_provenance() -> None:
     a = analyze(run, Options())
     assert a.monitor_choice is not None and a.monitor_choice.name == "val_mlogloss"
     assert any(p.policy == "XGBoost early_stopping_rounds" for p in a.policies)
+
+
+UNKNOWN = {"train": {"rmse": [3.0, 2.0, 1.5, 1.2]}, "val": {"rmse": [3.1, 2.5, 2.6, 2.7]}}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("evals", "policy", "keep", "en", "ko"),
+    [
+        (
+            XGB_SKLEARN,
+            "XGBoost early_stopping_rounds",
+            2,
+            "counted from 0 as XGBoost prints it",
+            "XGBoost의 early_stopping_rounds 옵션이",
+        ),
+        (
+            LGB_SKLEARN,
+            "LightGBM early_stopping",
+            1,
+            "counted from 1 as LightGBM prints it",
+            "LightGBM의 early_stopping 콜백은",
+        ),
+        (
+            UNKNOWN,
+            "LightGBM early_stopping",
+            1,
+            "LightGBM's best_iteration is one more",
+            "어느 라이브러리(XGBoost 또는 LightGBM)에서",
+        ),
+    ],
+    ids=["xgboost", "lightgbm", "unknown"],
+)
+def test_boosting_report_shows_the_library_policy_and_numbering(
+    tmp_path: Path, evals: dict, policy: str, keep: int, en: str, ko: str
+) -> None:
+    from .conftest import render_one, squash_text
+    from .korean import wrong_particles
+
+    src = tmp_path / "in" / "evals_result.json"
+    src.parent.mkdir()
+    src.write_text(json.dumps(evals), "utf-8")
+    r = render_one(src, tmp_path / "out", "--patience", "2")
+    text = squash_text(r.text)
+    assert squash_text(policy) in text
+    assert squash_text(en) in text and squash_text(ko) in text
+    rows = {p["policy"]: p for p in r.summary["policies"]}
+    assert rows[policy]["keep_index"] == keep
+    assert wrong_particles(r.text) == []
