@@ -375,3 +375,24 @@ def discover(
     order = {"loss": 0, "per_class": 1, "macro": 2, "single": 3, "schedule": 4, "diagnostic": 5}
     families.sort(key=lambda f: order[f.kind])
     return Catalog(tuple(families), metrics, tuple(unknown), held_out)
+
+
+# ----------------------------------------------------------------------------- boosting
+# How XGBoost and LightGBM tell a metric's direction from its name: shared by the reader of
+# their logs and the replay of their early stopping.
+
+# xgboost/callback.py, EarlyStopping._update_rounds (maximize=None)
+XGB_MAXIMIZE = ("auc", "aucpr", "pre", "pre@", "map", "ndcg", "auc@", "aucpr@", "map@", "ndcg@")
+# lightgbm/basic.py, Booster.__inner_eval: __higher_better_inner_eval
+LGB_MAXIMIZE = ("auc", "ndcg@", "map@", "average_precision")
+LGB_TRAIN_NAMES = ("training",)  # lightgbm/basic.py: Booster._train_data_name's default
+
+
+def xgboost_maximize(metric: str) -> bool:
+    """XGBoost's direction for ``maximize=None``."""
+    return metric != "mape" and metric.startswith(XGB_MAXIMIZE)
+
+
+def lightgbm_maximize(metric: str) -> bool:
+    """LightGBM's direction: the metric's ``higher_better``."""
+    return metric.startswith(LGB_MAXIMIZE)

@@ -345,7 +345,7 @@ def cases(canary: Path) -> list[Case]:
         "prose.json",
         _text("These are my notes, not a history.\n"),
         "E",
-        r"unknown format \(tried: mlflow-sqlite, tfevents, keras-pickle",
+        r"unknown format \(tried: mlflow-sqlite, wandb, tfevents, keras-pickle",
     )
     add(3, "random.csv", _bytes(bytes(range(256)) * 4), "E", r"unknown format \(tried: ")
     # 4 encodings: latin-1 and BOM-less UTF-16 refused with an offset; BOMs accepted

@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SECTIONS = (
     "report|label|section|family|col|dir|es|plot|rec|finding|warn|reason|crit|confidence|doubt"
     "|index|cmp|unit|numbering|monitor|heldout|limit|cost"
+    "|boosting|wandb|fastai"
 )
 LITERAL = re.compile(rf"""["']((?:{SECTIONS})\.[a-z_]+)["']""")
 FILE_NAMES = {"report.css", "report.pdf", "report.html", "report.json", "index.html", "index.pdf"}
@@ -39,6 +40,11 @@ DYNAMIC = {  # keys built from a prefix and a closed set of values
         "detr",
         "as_logged",
         "row_number",
+        "boosting.xgboost",
+        "boosting.lightgbm",
+        "boosting.unknown",
+        "wandb_run.step",
+        "fastai_csv.epoch",
     ],
     "heldout.": ["test", "reader"],
 }

@@ -422,5 +422,5 @@ def test_unknown_format_lists_what_was_tried(tmp_path: Path) -> None:
         HistoryError, match="unknown format.*mlflow.*tfevents.*keras-pickle.*json-lines.*keras-csv"
     ):
         load(write(tmp_path, "x.bin", b"\x01\x02\x03 binary"))
-    with pytest.raises(HistoryError, match="neither an MLflow run store nor TensorBoard"):
+    with pytest.raises(HistoryError, match="neither an MLflow run store nor a W&B run folder nor TensorBoard"):
         load(tmp_path)

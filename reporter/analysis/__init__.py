@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from reporter.analysis import boosting
 from reporter.analysis.criteria import Criterion, prechelt, tensorboard_smooth
 from reporter.analysis.curves import (
     LrDrop,
@@ -205,6 +206,7 @@ def _analyze(
                 greater_is_better=mode == "max",
             ),
         ]
+        policies += boosting.policies(history, patience, options.min_delta)
         train = train_twin(catalog, monitor)
         train_values = (
             on_positions(history[train], history[monitor].x) if train is not None else None

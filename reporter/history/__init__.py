@@ -11,7 +11,19 @@ import os
 from pathlib import Path
 
 from reporter.errors import HistoryError
-from reporter.history import csvlog, hf, jsonl, keras, mlflow, tfevents, yolo
+from reporter.history import (
+    boosting,
+    csvlog,
+    fastai,
+    hf,
+    jsonl,
+    keras,
+    kerastuner,
+    mlflow,
+    tfevents,
+    wandb_run,
+    yolo,
+)
 from reporter.history.formats import Format
 from reporter.history.keras import PICKLE_SUFFIXES
 from reporter.history.model import History, Series, epoch_series
@@ -37,13 +49,20 @@ SNIFF_BYTES = 64 * 1024  # enough for a JSON Lines header row (mmcv's env_info r
 REGISTRY: tuple[Format, ...] = (
     mlflow.FILE_STORE,
     mlflow.SQLITE,
+    wandb_run.RUN_FILE,
     tfevents.EVENTS,
     keras.PICKLE,
     hf.TRAINER_STATE,
     jsonl.JSON_LINES,
+    boosting.EVALS_JSON,
+    boosting.CONSOLE,
+    wandb_run.SUMMARY,
+    wandb_run.OUTPUT_LOG,
+    kerastuner.TRIAL,
     keras.JSON,
     yolo.RESULTS_TXT,
     yolo.RESULTS_CSV,
+    fastai.HISTORY_CSV,
     csvlog.LIGHTNING,
     csvlog.KERAS_CSV,
 )
@@ -69,7 +88,8 @@ def sniff(data: bytes, path: str) -> Format:
         f"unknown format (tried: {_names(FORMATS.values())})",
         path=path,
         hint="a history is one of these formats (reporter report --help describes them), "
-        "or a folder of " + " or ".join(f.noun for f in FOLDER_FORMATS.values())
+        "or a folder of "
+        + " or ".join(f.noun for f in FOLDER_FORMATS.values())
         + "; --format picks a reader",
     )
 
@@ -95,8 +115,6 @@ def is_history_file(path: str | os.PathLike[str], head: bytes | None = None) -> 
 def folder_format(path: Path) -> Format | None:
     """The folder format whose layout ``path`` has (an MLflow store, a run of event files)."""
     return next((f for f in FOLDER_FORMATS.values() if f.is_folder and f.is_folder(path)), None)
-
-
 
 
 def _load_folder(p: str, fmt: str | None, run: str | None, limit: int) -> list[History]:
