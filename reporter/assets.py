@@ -98,7 +98,7 @@ def lite_font() -> Path:
     path = folder / f"{LITE_FAMILY}-{key}.ttf"
     if path.is_file():
         return path
-    font = TTFont(str(source))
+    font = TTFont(str(source), recalcTimestamp=False)  # same bytes every time
     options = subset.Options()
     options.layout_features = ["*"]
     options.hinting = False

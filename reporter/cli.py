@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 import click
 
-from reporter.config import LANGS, Options
+from reporter.config import LANGS, Options, outputs
 from reporter.errors import ConfigError, ReporterError, clean
 from reporter.history import format_help, is_history_file  # the reader registry (numpy only)
 from reporter.i18n import messages
@@ -126,6 +126,21 @@ def analysis_options(f: Any) -> Any:
             help="Class names, one per line (line 1 = class 0), for per-class figures and tables.",
         ),
         click.option(
+            "--to",
+            "to",
+            metavar="OUTPUTS",
+            default="pdf",
+            show_default=True,
+            help="What to write, comma-separated: pdf (PDF/A-3, tagged, with summary.json and "
+            "the source attached), html (one self-contained page); summary.json always.",
+        ),
+        click.option(
+            "--no-attach-source",
+            "no_attach_source",
+            is_flag=True,
+            help="Do not attach the source history to the PDF (page 1 says so).",
+        ),
+        click.option(
             "--max-bytes",
             type=click.IntRange(min=1),
             default=64 * 1024 * 1024,
@@ -153,6 +168,8 @@ def _options(kw: dict[str, Any]) -> Options:
             run=kw["run"],
             class_labels=_labels(kw["labels_file"]),
             max_bytes=kw["max_bytes"],
+            to=outputs(kw["to"]),
+            attach_source=not kw["no_attach_source"],
         )
     except ConfigError as exc:
         raise click.UsageError(exc.message) from None

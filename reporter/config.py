@@ -10,6 +10,22 @@ from reporter.errors import ConfigError
 
 Lang = Literal["both", "ko", "en"]
 LANGS: tuple[Lang, ...] = ("both", "ko", "en")
+# the outputs a report can be written as (reporter.writers registers one writer for each);
+# summary.json ("json") always comes along: batch runs, comparisons and the PDF build on it
+OUTPUTS = ("json", "pdf", "html")
+
+
+def outputs(spec: str | tuple[str, ...] | list[str] | None) -> tuple[str, ...]:
+    """``--to pdf,html`` as the tuple of outputs, in registry order, json included."""
+    if spec is None:
+        return ("json", "pdf")
+    names = [n.strip().lower() for n in (spec.split(",") if isinstance(spec, str) else spec)]
+    unknown = sorted({n for n in names if n and n not in OUTPUTS})
+    if unknown:
+        raise ConfigError(
+            f"--to {', '.join(unknown)}: unknown output (known: {', '.join(OUTPUTS)})"
+        )
+    return tuple(n for n in OUTPUTS if n in {*names, "json"})
 
 
 @dataclass(frozen=True)
@@ -28,6 +44,8 @@ class Options:
     run: str | None = None
     max_bytes: int = 64 * 1024 * 1024
     class_labels: tuple[str, ...] = ()
+    to: tuple[str, ...] = ("json", "pdf")  # the writers: json, pdf, html
+    attach_source: bool = True  # carry the source history inside the PDF
 
     def __post_init__(self) -> None:
         errors = []
@@ -39,6 +57,8 @@ class Options:
             errors.append("start_from_epoch must be 0 or more")
         if self.lang not in LANGS:
             errors.append(f"lang must be one of {', '.join(LANGS)}")
+        if any(n not in OUTPUTS for n in self.to) or "json" not in self.to:
+            errors.append(f"to must list outputs among {', '.join(OUTPUTS)}, json included")
         for name, d in self.directions.items():
             if d not in ("min", "max"):
                 errors.append(f"direction of {name!r} must be min or max (got {d!r})")
@@ -63,6 +83,8 @@ class Options:
             "format": self.fmt,
             "run": self.run,
             "class_labels": list(self.class_labels),
+            "to": list(self.to),
+            "attach_source": self.attach_source,
         }
 
 

@@ -20,6 +20,7 @@ import secrets
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -69,6 +70,43 @@ def _captured_logs() -> Iterator[_Capture]:
         logger.removeHandler(handler)
 
 
+@dataclass(frozen=True)
+class Attached:
+    """A file carried inside the PDF (PDF/A-3 associated file): its name, bytes, what it is
+    to the report (``Data`` for summary.json, ``Source`` for the history) and a description."""
+
+    name: str
+    data: bytes
+    relationship: str
+    description: str
+
+
+# Fixed timestamps for everything written while a PDF is made (the font subsets fontTools
+# writes into it carry one): the same history gives the same bytes. A date of your own
+# comes from SOURCE_DATE_EPOCH, as reproducible-builds tools expect.
+DEFAULT_EPOCH = 315532800  # 1980-01-01, the ZIP epoch
+
+
+def source_date_epoch() -> int:
+    """SOURCE_DATE_EPOCH if set to a whole number of seconds, else 1980-01-01."""
+    raw = os.environ.get("SOURCE_DATE_EPOCH", "")
+    return int(raw) if raw.isdigit() else DEFAULT_EPOCH
+
+
+@contextmanager
+def _fixed_time() -> Iterator[None]:
+    """fontTools stamps the fonts it subsets with the time, unless SOURCE_DATE_EPOCH is set."""
+    before = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = str(source_date_epoch())
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("SOURCE_DATE_EPOCH", None)
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = before
+
+
 @dataclass
 class PdfResult:
     data: bytes
@@ -77,12 +115,42 @@ class PdfResult:
     fetched: list[str] = field(default_factory=list)
 
 
-def html_to_pdf(html: str, figures: Mapping[str, bytes]) -> PdfResult:
-    """Lay out ``html`` and write a PDF. ``figures`` maps ``asset:`` URLs to SVG bytes.
+PDF_VARIANT = "pdf/a-3a"  # archival (PDF/A-3, accessible "a" level: tagged), files attached
+OUTPUT_INTENT = "reporter-srgb"
+
+
+@cache
+def _srgb_bytes() -> bytes:
+    from importlib.resources import files
+
+    return (files("weasyprint.pdf") / "sRGB2014.icc").read_bytes()
+
+
+def _srgb_profile() -> Any:
+    import io
+
+    from weasyprint.css import ColorProfile  # as above: only when rendering
+
+    return ColorProfile(
+        io.BytesIO(_srgb_bytes()), "sRGB2014.icc", "relative-colorimetric", (["r"], ["g"], ["b"])
+    )
+
+
+def html_to_pdf(
+    html: str, figures: Mapping[str, bytes], attachments: tuple[Attached, ...] = ()
+) -> PdfResult:
+    """Lay out ``html`` and write a PDF/A-3a: tagged (headings, tables, figures with their
+    ``alt`` text, each passage's language from its ``lang``), XMP metadata from the page's
+    ``<title>`` and ``<meta>``, ``attachments`` as associated files, and the same bytes for
+    the same input (a document id derived from the content, fixed timestamps). ``figures``
+    maps ``asset:`` URLs to SVG bytes.
 
     Korean text breaks between 어절 only (:func:`reporter.hangul.keep_words`): WeasyPrint has
     no ``word-break: keep-all``."""
-    from weasyprint import HTML  # ~1 s to import: the batch parent only needs atomic_write
+    from weasyprint import (
+        HTML,  # ~1 s to import: the batch parent only needs atomic_write
+        Attachment,
+    )
     from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
     files = static_assets()
@@ -114,12 +182,34 @@ def html_to_pdf(html: str, figures: Mapping[str, bytes]) -> PdfResult:
                     return URLFetcherResponse(url, body=body, headers={"Content-Type": "image/png"})
             raise FatalURLFetchingError(f"refused to fetch {url[:200]!r}: not a report asset")
 
-    with _captured_logs() as logs:
+    with _captured_logs() as logs, _fixed_time():
         try:
             document = HTML(string=keep_words(html), url_fetcher=AssetFetcher()).render(
                 font_config=_font_config()
             )
-            data = document.write_pdf()
+            stamp = datetime.fromtimestamp(source_date_epoch(), tz=UTC)
+            files_in = [
+                Attachment(
+                    string=a.data,
+                    name=a.name,
+                    description=a.description,
+                    relationship=a.relationship,
+                    url_fetcher=AssetFetcher(),
+                    created=stamp,
+                    modified=stamp,
+                )
+                for a in attachments
+            ]
+            # PDF/A's output intent, sRGB, from bytes read once: WeasyPrint would open its
+            # profile file for every PDF and leave it open
+            document.color_profiles[OUTPUT_INTENT] = _srgb_profile()
+            document.output_intent = OUTPUT_INTENT
+            data = document.write_pdf(
+                pdf_variant=PDF_VARIANT,
+                attachments=files_in or None,
+                pdf_tags=True,
+                output_intent=OUTPUT_INTENT,
+            )
         except FatalURLFetchingError as exc:
             raise RenderError(str(exc)) from None
     assert isinstance(data, bytes)

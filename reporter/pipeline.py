@@ -16,22 +16,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reporter import history as history_io
+from reporter import writers
 from reporter.analysis import Analysis, analyze
 from reporter.compare import Comparison, compare
 from reporter.config import Options
 from reporter.errors import ConfigError
 from reporter.export import html_to_pdf, write_files
 from reporter.history.model import History, Note, note
-from reporter.i18n import messages
-from reporter.naming import run_folders
+from reporter.history.reread import REREAD_KEY
+from reporter.i18n import Messages, Text, messages
+from reporter.naming import run_folders, safe_name
 from reporter.plots import draw, draw_comparison
 from reporter.render import (
     build_compare_context,
     build_context,
     render_compare_html,
-    render_html,
 )
 from reporter.summary import build_summary, comparison_summary, dumps
+from reporter.writers import ReportContent, write_all
+from reporter.writers.pdf import MAX_SOURCE
 
 __all__ = [
     "ComparisonResult",
@@ -96,7 +99,8 @@ class ComparisonResult:
 
 
 def render_report(history: History, options: Options) -> tuple[Analysis, Rendered]:
-    """Analyse, draw and render one run in memory: ``report.pdf`` and ``summary.json``."""
+    """Analyse and draw one run, then let the chosen writers (``options.to``) turn it into
+    files: ``summary.json`` always, ``report.pdf`` and ``report.html`` as asked."""
     t = messages()
     analysis = analyze(history, options)
     plots = draw(analysis, options.lang, t)
@@ -108,14 +112,48 @@ def render_report(history: History, options: Options) -> tuple[Analysis, Rendere
             if p.failed
         ),
     )
+    source, source_name, notes = _source(history, options, t)
     urls = [f"asset:fig/{i}.svg" for i in range(len(plots))]
-    context = build_context(analysis, urls, t, [p.thinned for p in plots], warnings)
-    pdf = html_to_pdf(
-        render_html(context, options.lang), {u: p.svg for u, p in zip(urls, plots, strict=True)}
+    context = build_context(
+        analysis, urls, t, [p.thinned for p in plots], warnings, options.lang, notes
     )
-    summary = dumps(build_summary(analysis, options, t, warnings))
-    files = {"report.pdf": pdf.data, "summary.json": summary}
-    return analysis, Rendered(files, pdf.pages, warnings, tuple(pdf.warnings))
+    content = ReportContent(
+        analysis,
+        options,
+        plots,
+        context,
+        build_summary(analysis, options, t, warnings),
+        warnings,
+        source,
+        source_name,
+    )
+    files = write_all(content, writers.chosen(options.to))
+    pages = content.pages[0] if content.pages else 0
+    return analysis, Rendered(files, pages, warnings, tuple(content.export_log))
+
+
+def _source(
+    history: History, options: Options, t: Messages
+) -> tuple[bytes | None, str, list[Text]]:
+    """The history file to attach to the PDF, its name, and what page 1 says when it is not
+    attached (a folder, too large, or left out on request)."""
+    if "pdf" not in writers.chosen(options.to):
+        return None, "", []
+    notes: list[Text] = []
+    if history.info.get(REREAD_KEY):
+        notes.append(t("report.rerendered", version=history.info[REREAD_KEY]))
+    path = history.source
+    if not options.attach_source:
+        return None, "", [*notes, t("report.source_not_attached")]
+    try:
+        if not path.is_file():
+            return None, "", [*notes, t("report.source_folder")]
+        size = path.stat().st_size
+        if size > MAX_SOURCE:
+            return None, "", [*notes, t("report.source_too_big", size=size, limit=MAX_SOURCE)]
+        return path.read_bytes(), safe_name(path.name, 120), notes
+    except OSError:
+        return None, "", [*notes, t("report.source_unreadable")]
 
 
 def write_report(history: History, options: Options, folder: Path) -> ReportResult:

@@ -8,8 +8,10 @@ and sentence; the template only loops and lays out. Autoescaping is always on
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -75,6 +77,7 @@ class Section:
     sets: bool = False
     thinned: Text | None = None
     more_classes: Text | None = None
+    alt: str = ""  # what the figure shows and its key numbers, for screen readers
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,8 @@ class ReportContext:
     monitor_why: Text | None
     held_out: Text | None
     info: list[tuple[str, str]]
+    notes: list[Text]  # what page 1 must say about this report itself (attachments left out …)
+    created: str  # an ISO date for the PDF's metadata when SOURCE_DATE_EPOCH asks for one
     recommendation: Text
     recommendation_kind: str
     confidence: Text
@@ -163,12 +168,54 @@ def _visible(value: Any) -> Any:
     return value
 
 
+def _created() -> str:
+    """The date a reproducible build asks for (SOURCE_DATE_EPOCH), else none at all."""
+    raw = os.environ.get("SOURCE_DATE_EPOCH", "")
+    if not raw.isdigit():
+        return ""
+    return datetime.fromtimestamp(int(raw), tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+ALT_SERIES = 4  # series named in a figure's alternative text
+
+
+def figure_alt(analysis: Analysis, family: Family, t: Messages, lang: str = "both") -> str:
+    """A figure's alternative text: its title, then the best value of up to ALT_SERIES of
+    its series and where it was reached (and the checkpoint to use, on the monitor's)."""
+    h, rec = analysis.history, analysis.recommendation
+    unit, _ = units(h.axis, t)
+    parts: dict[str, list[str]] = {"ko": [], "en": []}
+    for name in family.series_names[:ALT_SERIES]:
+        best = analysis.bests.get(name)
+        if best is None:
+            continue
+        facts = {"series": short(name, 60), "value": best.value, "x": xnum(best.epoch)}
+        text = t("report.alt_best", unit=unit, **facts)
+        parts["ko"].append(text.ko)
+        parts["en"].append(text.en)
+    title = family_title(family, t)
+    out = {
+        k: f"{getattr(title, k)}: " + ("; ".join(v) if v else getattr(t("report.alt_none"), k))
+        for k, v in parts.items()
+    }
+    if rec.monitor in family.series_names and rec.keep_index is not None:
+        keep = t("report.alt_keep", unit=unit, x=xnum(h[rec.monitor].x[rec.keep_index]))
+        out = {k: f"{v}. {getattr(keep, k)}" for k, v in out.items()}
+    if lang == "ko":
+        return out["ko"]
+    if lang == "en":
+        return out["en"]
+    return f"{out['ko']} / {out['en']}"
+
+
 def build_context(
     analysis: Analysis,
     image_urls: Sequence[str],
     t: Messages,
     thinned: Sequence[Sequence[tuple[str, int, int]]] | None = None,
     warnings: Sequence[Note] | None = None,
+    lang: str = "both",
+    notes: Sequence[Text] = (),
 ) -> ReportContext:
     """Pre-compute every row and sentence of the report. ``warnings`` are every warning the
     report shows (``None``: the analysis's own)."""
@@ -237,6 +284,7 @@ def build_context(
                 is_eval_sets(family),
                 _thinned_note(thinned[k] if thinned is not None else (), t),
                 class_note,
+                figure_alt(analysis, family, t, lang),
             )
         )
     xs = positions(h, rec.monitor)
@@ -300,7 +348,13 @@ def build_context(
         monitor=rec.monitor,
         monitor_why=monitor_text(analysis, t),
         held_out=held_out_text(analysis, t),
-        info=[(short(k, 60), short(v, 200)) for k, v in list(h.info.items())[:40]],
+        notes=list(notes),
+        created=_created(),
+        info=[
+            (short(k, 60), short(v, 200))
+            for k, v in list(h.info.items())[:40]
+            if not k.startswith("_")
+        ],
         recommendation=recommendation_text(rec, t, h.axis),
         recommendation_kind=rec.kind,
         confidence=_confidence(rec.confidence, t),
@@ -388,9 +442,24 @@ def environment(folder: Path | None = None) -> jinja2.Environment:
     return env
 
 
-def render_html(context: ReportContext, lang: str, template: str = "report.html.j2") -> str:
+def render_html(
+    context: ReportContext,
+    lang: str,
+    template: str = "report.html.j2",
+    figures_inline: Sequence[str] | None = None,
+    css: str | None = None,
+) -> str:
+    """The report page. For a PDF the figures and the stylesheet are ``asset:`` URLs; for a
+    standalone HTML file, ``figures_inline`` (SVG markup, already made safe) and ``css``
+    (the project's stylesheet with the font inlined) are written into the page itself."""
     env = environment()
-    return env.get_template(template).render(r=context, lang=lang, t=messages())
+    return env.get_template(template).render(
+        r=context,
+        lang=lang,
+        t=messages(),
+        figures_inline=[markupsafe.Markup(f) for f in figures_inline] if figures_inline else None,
+        css=markupsafe.Markup(css) if css is not None else None,
+    )
 
 
 @dataclass(frozen=True)

@@ -90,7 +90,7 @@ def build_summary(
         "axis": h.axis,
         "epochs": h.n_epochs,
         "points": len(xs),
-        "info": dict(h.info),
+        "info": {k: v for k, v in h.info.items() if not k.startswith("_")},
         "options": options.fingerprint(),
         "monitor": rec.monitor,
         "monitor_choice": _choice(analysis, t),

@@ -74,9 +74,12 @@ def test_only_the_bundled_hangul_font_is_used_and_embedded(baseline_report: Rend
     assert re.search(r"[\uac00-\ud7a3]", baseline_report.text)
 
 
-def test_no_attachments_and_no_warnings(baseline_report: Rendered) -> None:
+def test_only_its_own_data_attached_and_no_warnings(baseline_report: Rendered) -> None:
     reader = PdfReader(str(baseline_report.pdf))
-    assert dict(reader.attachments) == {}
+    attached = {k: v[0] for k, v in reader.attachments.items()}
+    assert set(attached) == {"summary.json", "source-0_baseline.pkl"}
+    assert attached["summary.json"] == (baseline_report.folder / "summary.json").read_bytes()
+    assert attached["source-0_baseline.pkl"] == (ROOT / "histories" / "0_baseline.pkl").read_bytes()
     assert baseline_report.stderr == ""
     assert re.fullmatch(r".* -> .*report\.pdf \(\d+ pages\)\n", baseline_report.stdout)
 
@@ -110,20 +113,16 @@ def test_summary_numbers_equal_an_independent_computation(baseline_report: Rende
     assert es["patience"] == 3 and es["monitor"] == "val_loss"
     assert (es["stopped_index"], es["restored_index"]) == (stopped, best_epoch)
     assert (es["stopped_epoch"], es["restored_epoch"]) == (stopped + 1, best_epoch + 1)
-    # the consensus, by hand: TensorBoard's debiased EMA (0.6), the first epoch after which the
-    # smoothed curve never improves by more than the raw curve's median step, + patience
-    smooth, last = [], 0.0
-    for i, value in enumerate(val, start=1):
-        last = 0.6 * last + 0.4 * value
-        smooth.append(last / (1 - 0.6**i))
+    # the two answers, by hand: the checkpoint is the first best epoch; a rerun stops one
+    # epoch after the centred 3-epoch median last improved by more than the median step
+    med = [float(np.median(val[max(0, i - 1) : i + 2])) for i in range(30)]
     step = float(np.median(np.abs(np.diff(val))))
-    since = next(
-        i for i in range(30) if all(smooth[i] - later <= step for later in smooth[i + 1 :])
-    )
-    stop = since + 3
-    keep = int(np.argmin(val[: stop + 1]))
+    ended = next(i for i in range(30) if all(med[i] - later <= step for later in med[i + 1 :]))
+    stop = ended + 1
+    keep = int(np.argmin(val))
     rec = s["recommendation"]
     assert (rec["stop_epoch"], rec["keep_epoch"]) == (stop + 1, keep + 1)
+    assert rec["checkpoint"]["epoch"] == keep + 1 and rec["rerun_stop"]["epoch"] == stop + 1
     assert rec["epochs_saved"] == 30 - (stop + 1)
     assert rec["compute_saved_pct"] == pytest.approx(100 * (30 - (stop + 1)) / 30)
     policies = {p["policy"]: p for p in s["policies"]}
@@ -164,7 +163,8 @@ def hostile_render() -> tuple[bytes, list[str], str]:
     from reporter.export import html_to_pdf
     from reporter.history.model import History, epoch_series
     from reporter.i18n import messages
-    from reporter.pipeline import analyze, build_context, draw, render_html
+    from reporter.pipeline import analyze, build_context, draw
+    from reporter.render import render_html
 
     series = {
         "loss": epoch_series("loss", [1.0, 0.6, 0.5]),

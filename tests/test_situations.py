@@ -53,12 +53,13 @@ REAL_CASES = [
         "keras_pickle__WhiteTeaDragon__SingularValues__CC_data_n_2_trainHistoryDict.pickle",
         "late_recovery",
     ),
-    ("keras_json__tariksetia__QuickDraw__model_history.json", "conflicting_metrics"),
+    # val_acc at chance (1/3) while training accuracy reaches 1.0: the held-out side never
+    # learned (before issue 20 this run was read as overfitting with conflicting metrics)
+    ("keras_json__tariksetia__QuickDraw__model_history.json", "held_out_not_learning"),
     (
         "hf_trainer_state__P4P4N1CK__whisper-large-v2-japanese-5k-steps__trainer_state.json",
         "conflicting_metrics",
     ),
-    ("keras_json__tariksetia__QuickDraw__model_history.json", "overfitting_onset"),
     ("mlflow__AttentionSeekers__CNNtention__run_217673c0", "degradation_window"),
 ]
 
@@ -89,8 +90,8 @@ def test_conflict_says_which_metric_is_followed() -> None:
     f = codes(whisper)["conflicting_metrics"]
     assert f.params["monitor"] == "eval_wer" and f.params["loss"] == "eval_loss"  # type: ignore[attr-defined]
     assert whisper.recommendation.monitor == "eval_wer"
-    quick = real("keras_json__tariksetia__QuickDraw__model_history.json")
-    assert codes(quick)["conflicting_metrics"].params["metric"] == "val_acc"  # type: ignore[attr-defined]
+    anmol = real("keras_json__Anmol123433__Animal-Classification-100classes-__training_history.json")
+    assert anmol.recommendation.monitor == "val_loss"
 
 
 def test_lr_drops_are_found_and_marked() -> None:
@@ -115,7 +116,11 @@ def test_synthetic_late_recovery() -> None:
     a = synthetic(loss=list(np.linspace(1, 0.1, 16)), val_loss=val)
     f = codes(a)["late_recovery"]
     assert f.params["keras_stop"] == 6 and f.params["later_epoch"] == 13  # type: ignore[attr-defined]
-    assert a.recommendation.keep_index == 12 and "late_recovery" in a.recommendation.doubts
+    # the checkpoint is the run's best, after the recovery; so is the rerun stop, so the
+    # recovery raises no doubt about the advice (it does about a patience-3 callback)
+    r = a.recommendation
+    assert r.keep_index == 12 and r.stop_index is not None and r.stop_index >= 12
+    assert "late_recovery" not in r.doubts
 
 
 def test_synthetic_conflicting_metrics() -> None:
@@ -160,4 +165,5 @@ def test_smoothing_lets_one_noisy_epoch_not_decide() -> None:
         Options(patience=1),
     )
     assert a.stopping is not None and a.stopping.stopped_epoch == 3
-    assert a.recommendation.kind == "continue"
+    r = a.recommendation
+    assert r.keep_index == 11 and (r.stop_index is None or r.stop_index > 6)

@@ -7,8 +7,6 @@ characters the page uses, so Korean shows on a machine without a Hangul font.
 
 from __future__ import annotations
 
-import base64
-import io
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,11 +14,12 @@ from urllib.parse import quote
 
 from markupsafe import Markup
 
-from reporter.assets import LITE_FAMILY, font_files, templates_dir
+from reporter.assets import templates_dir
 from reporter.export import atomic_write, html_to_pdf
 from reporter.i18n import Text, messages
 from reporter.render import environment
 from reporter.sentences import short
+from reporter.writers.html import browser_css
 
 
 @dataclass
@@ -31,6 +30,7 @@ class Row:
     status_text: Text
     error: str | None = None
     link: str | None = None
+    html_link: str | None = None  # the run's report.html, when the batch writes one
     monitor: str | None = None
     best: float | None = None
     stop: Any = None
@@ -48,7 +48,9 @@ class IndexContext:
     css: str  # the project's stylesheet, inlined for a browser
 
 
-def rows_from(entries: dict[str, dict[str, Any]], skipped: list[str]) -> list[Row]:
+def rows_from(
+    entries: dict[str, dict[str, Any]], skipped: list[str], out: Path | None = None
+) -> list[Row]:
     t = messages()
     rows: list[Row] = []
     for rel, entry in sorted(entries.items()):
@@ -75,6 +77,9 @@ def rows_from(entries: dict[str, dict[str, Any]], skipped: list[str]) -> list[Ro
                     # the manifest's folder names were checked on load; quoting keeps even a
                     # checked name a relative path, never a scheme or a second attribute
                     link=f"{quote(run['folder'])}/report.pdf",
+                    html_link=f"{quote(run['folder'])}/report.html"
+                    if out is not None and (out / run["folder"] / "report.html").is_file()
+                    else None,
                     monitor=monitored,
                     best=run.get("best"),
                     stop=run.get("stop"),
@@ -100,7 +105,7 @@ def write_index(
 ) -> None:
     """Write ``index.html`` (fonts embedded, readable in any browser) and ``index.pdf``."""
     t = messages()
-    rows = rows_from(entries, skipped)
+    rows = rows_from(entries, skipped, out)
     if error:
         rows.append(
             Row("(batch)", short(source, 120), "failed", t("index.failed"), short(error, 200))
@@ -133,39 +138,3 @@ def write_index(
     atomic_write(out / "index.html", html_file.encode("utf-8"))
     pdf = html_to_pdf(render(None), {})
     atomic_write(out / "index.pdf", pdf.data)
-
-
-def browser_css(css: str, text: str) -> str:
-    """``css`` for a browser: the bundled font as a ``data:`` URL holding the glyphs of
-    ``text``, no ``asset:`` URL left. (The stylesheet is the project's own file and the
-    URL is base64, so it goes into ``<style>`` unescaped: escaping would break the CSS.)"""
-    url = "data:font/ttf;base64," + base64.b64encode(font_subset(text)).decode("ascii")
-    css = str(css)  # a plain str: Markup.replace would escape the quotes of the URL
-    css = css.replace('url("asset:font/lite")', f'url("{url}")')
-    return css.replace('url("asset:font/regular")', 'local("NanumGothic")')
-
-
-def font_subset(text: str) -> bytes:
-    """NanumGothic cut down to the characters of ``text`` (renamed, as the OFL asks of a
-    modified font)."""
-    from fontTools import subset  # only when an index is written
-    from fontTools.ttLib import TTFont
-
-    font = TTFont(str(font_files()["regular"]))
-    options = subset.Options()
-    options.layout_features = ["*"]
-    options.hinting = False
-    options.notdef_outline = True
-    options.name_IDs = [0, 1, 2, 3, 4, 5, 6]
-    options.drop_tables += ["TSI0", "TSI1", "TSI2", "TSI3", "TSI5"]
-    subsetter = subset.Subsetter(options)
-    subsetter.populate(unicodes={ord(c) for c in text} | set(range(0x20, 0x7F)))
-    subsetter.subset(font)
-    for record in font["name"].names:
-        if record.nameID in (1, 3, 4, 16):
-            record.string = LITE_FAMILY
-        elif record.nameID == 6:
-            record.string = LITE_FAMILY + "-Regular"
-    buf = io.BytesIO()
-    font.save(buf)
-    return buf.getvalue()

@@ -7,6 +7,7 @@ Readers are chosen by sniffing the content, not trusting the extension; a
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from reporter.history import (
     keras,
     kerastuner,
     mlflow,
+    reread,
     tfevents,
     wandb_run,
     yolo,
@@ -70,9 +72,52 @@ FORMATS: dict[str, Format] = {f.name: f for f in REGISTRY if f.read is not None}
 FOLDER_FORMATS: dict[str, Format] = {f.name: f for f in REGISTRY if f.read_folder is not None}
 
 
+def _read_report_pdf(data: bytes, path: str, run: str | None) -> list[History]:
+    """A report PDF made by reporter: its attached history, read by the format it is in, as
+    the run it was (same name and source in summary.json), marked as read again."""
+    packed = reread.archived(data, path, MAX_BYTES)
+    where = f"{path} (attached {packed.name})"
+    inner = next(
+        (
+            f
+            for f in FORMATS.values()
+            if f is not REPORT_PDF and f.recognises(packed.data, packed.name)
+        ),
+        None,
+    )
+    if inner is None or inner.read is None:
+        raise HistoryError("the attached history is in no format reporter reads", path=where)
+    runs = inner.read(packed.data, packed.name, run)
+    original = packed.summary
+    version = (
+        str(original.get("tool", {}).get("version", "?"))
+        if isinstance(original.get("tool"), dict)
+        else "?"
+    )
+    out = []
+    for h in runs:
+        changes: dict[str, object] = {"info": {**h.info, reread.REREAD_KEY: version}}
+        if len(runs) == 1 and isinstance(original.get("run"), str):
+            changes["name"] = original["run"]
+        if isinstance(original.get("source"), str):
+            changes["source"] = Path(original["source"])
+        out.append(dataclasses.replace(h, **changes))  # type: ignore[arg-type]
+    return out
+
+
+REPORT_PDF = Format(
+    "report-pdf",
+    "a report.pdf made by reporter: the history attached to it is read again",
+    _read_report_pdf,
+    reread.looks_report_pdf,
+    discover=False,
+)
+FORMATS[REPORT_PDF.name] = REPORT_PDF
+
+
 def format_help() -> str:
     """The ``--format`` choices, one phrase each, from the registry."""
-    return "; ".join(f"{f.name} ({f.describe})" for f in REGISTRY)
+    return "; ".join(f"{f.name} ({f.describe})" for f in (*REGISTRY, REPORT_PDF))
 
 
 def _names(formats: object = REGISTRY) -> str:
@@ -109,7 +154,7 @@ def is_history_file(path: str | os.PathLike[str], head: bytes | None = None) -> 
             return True  # let the reader report the read error for this file
     if not head.strip():
         return Path(p).suffix.lower() == ".log"
-    return any(f.recognises(head, p) for f in FORMATS.values())
+    return any(f.recognises(head, p) for f in FORMATS.values() if f.discover)
 
 
 def folder_format(path: Path) -> Format | None:

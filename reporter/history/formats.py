@@ -38,6 +38,7 @@ class Format:
     is_folder: Callable[[Path], bool] | None = None
     read_folder: FolderReader | None = None
     noun: str = ""  # what a folder of this format is, for "a folder, but neither ..."
+    discover: bool = True  # False: read when given, never picked up by folder discovery
 
     def claims(self, path: str | Path) -> bool:
         return Path(path).suffix.lower() in self.suffixes

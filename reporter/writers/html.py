@@ -1,0 +1,86 @@
+"""Turn a report's content into ``report.html``: one self-contained page for any browser.
+
+The same content, in the same language order, as the PDF: the stylesheet inlined, the
+Hangul font subset to the page's characters and embedded as a ``data:`` URL (Korean shows
+on a machine without CJK fonts), every figure inline as SVG. No script, nothing fetched:
+the file reads the same offline, on a phone (a screen layout narrows the page and lets wide
+tables scroll) and printed.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+from collections.abc import Mapping
+
+from reporter.assets import LITE_FAMILY, font_files, templates_dir
+from reporter.render import render_html
+from reporter.writers.content import ReportContent
+
+SCREEN = """
+@media screen {
+  html { background: #fff; }
+  body { max-width: 46rem; margin: 0 auto; padding: 1rem; word-break: keep-all; }
+  table.data, table.meta { display: block; overflow-x: auto; }
+  figure .svg svg { max-width: 100%; height: auto; }
+}
+@media screen and (max-width: 40rem) { html { font-size: 11pt; } body { padding: 0.5rem; } }
+"""
+
+_XML_HEAD = re.compile(r"^\s*(<\?xml[^>]*\?>\s*)?(<!DOCTYPE[^>]*>\s*)?", re.S)
+_IDS = re.compile(r'(id="|url\(#|href="#)([A-Za-z_][\w.\-]*)')
+
+
+def inline_svg(svg: bytes, prefix: str) -> str:
+    """matplotlib's SVG as markup for an HTML page: no XML prolog, and every id (and every
+    reference to one) prefixed, so two figures never share an id. matplotlib writes text
+    XML-escaped, so names from a history stay text."""
+    text = _XML_HEAD.sub("", svg.decode("utf-8"), count=1)
+    return _IDS.sub(lambda m: f"{m.group(1)}{prefix}{m.group(2)}", text)
+
+
+def write(content: ReportContent, files: Mapping[str, bytes]) -> dict[str, bytes]:
+    figures = [inline_svg(p.svg, f"f{i}-") for i, p in enumerate(content.plots)]
+    css = (templates_dir() / "report.css").read_text("utf-8") + SCREEN
+    lang = content.options.lang
+    # the page's characters decide the font subset; then the page is written with it
+    draft = render_html(content.context, lang, figures_inline=figures, css="")
+    page = render_html(content.context, lang, figures_inline=figures, css=browser_css(css, draft))
+    return {"report.html": page.encode("utf-8")}
+
+
+def browser_css(css: str, text: str) -> str:
+    """``css`` for a browser: the bundled font as a ``data:`` URL holding the glyphs of
+    ``text``, no ``asset:`` URL left. (The stylesheet is the project's own file and the
+    URL is base64, so it goes into ``<style>`` unescaped: escaping would break the CSS.)"""
+    url = "data:font/ttf;base64," + base64.b64encode(font_subset(text)).decode("ascii")
+    css = str(css)  # a plain str: Markup.replace would escape the quotes of the URL
+    css = css.replace('url("asset:font/lite")', f'url("{url}")')
+    return css.replace('url("asset:font/regular")', 'local("NanumGothic")')
+
+
+def font_subset(text: str) -> bytes:
+    """NanumGothic cut down to the characters of ``text`` (renamed, as the OFL asks of a
+    modified font)."""
+    from fontTools import subset  # only when an index is written
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(str(font_files()["regular"]), recalcTimestamp=False)  # same bytes every time
+    options = subset.Options()
+    options.layout_features = ["*"]
+    options.hinting = False
+    options.notdef_outline = True
+    options.name_IDs = [0, 1, 2, 3, 4, 5, 6]
+    options.drop_tables += ["TSI0", "TSI1", "TSI2", "TSI3", "TSI5"]
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(unicodes={ord(c) for c in text} | set(range(0x20, 0x7F)))
+    subsetter.subset(font)
+    for record in font["name"].names:
+        if record.nameID in (1, 3, 4, 16):
+            record.string = LITE_FAMILY
+        elif record.nameID == 6:
+            record.string = LITE_FAMILY + "-Regular"
+    buf = io.BytesIO()
+    font.save(buf)
+    return buf.getvalue()
