@@ -133,6 +133,8 @@ def test_no_english_words_in_korean_sentences() -> None:
         "epoch", "iteration", "iter", "val", "val_", "test_", "val_loss", "metric_for_best_model",
         # a formula and the Keras identifiers a user searches for
         "ln", "e", "softmax", "from_logits", "True",
+        # file formats and the option that names them
+        "PDF", "HTML", "no", "attach", "source",
         "XGBoost", "LightGBM", "early_stopping_rounds", "early_stopping", "best_iteration",
         "W", "B", "wandb", "wandb.log", "fastai", "SaveModelCallback", "EarlyStoppingCallback",
         "valid_loss",
