@@ -185,10 +185,8 @@ def test_browser_draws_hangul_with_the_embedded_font_and_the_figures(
     text = re.sub(r"\s+", "", "".join(p.extract_text() or "" for p in reader.pages))
     assert "권장사항" in text and "Recommendation" in text
     assert "에포크/epoch" in text  # an axis label inside an inline SVG figure
-    import pypdfium2  # the phone-width screenshot is not blank
-    from PIL import Image
-
     import numpy as np
+    from PIL import Image
 
     with Image.open(shot) as image:
         grey = np.asarray(image.convert("L"))
