@@ -409,4 +409,5 @@ def compare(
     except ReporterError as exc:
         click.echo(f"error: {exc.one_line()}", err=True)
         sys.exit(EXIT_FAILED)
-    click.echo(f"{clean(folder)}/comparison.pdf")
+    shown = "comparison.pdf" if "pdf" in options.to else "comparison.json"
+    click.echo(f"{clean(folder)}/{shown}")

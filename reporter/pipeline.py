@@ -21,7 +21,7 @@ from reporter.analysis import Analysis, analyze
 from reporter.compare import Comparison, compare
 from reporter.config import Options
 from reporter.errors import ConfigError
-from reporter.export import html_to_pdf, write_files
+from reporter.export import Attached, html_to_pdf, write_files
 from reporter.history.model import History, Note, note
 from reporter.history.reread import REREAD_KEY
 from reporter.i18n import Messages, Text, messages
@@ -34,6 +34,7 @@ from reporter.render import (
 )
 from reporter.summary import build_summary, comparison_summary, dumps
 from reporter.writers import ReportContent, write_all
+from reporter.writers.html import browser_css, inline_svg, page_css
 from reporter.writers.pdf import MAX_SOURCE
 
 __all__ = [
@@ -49,8 +50,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-REPORT_FILES = ("report.pdf", "summary.json")
-COMPARISON_FILES = ("comparison.pdf", "comparison.json")
 
 
 @dataclass(frozen=True)
@@ -200,15 +199,26 @@ def render_comparison(
     context = build_compare_context(
         comparison, title, [(f, u) for (f, _), u in zip(plots, urls, strict=True)], t
     )
-    pdf = html_to_pdf(
-        render_compare_html(context, options.lang),
-        {u: svg for (_, svg), u in zip(plots, urls, strict=True)},
-    )
-    files = {
-        "comparison.pdf": pdf.data,
-        "comparison.json": dumps(comparison_summary(comparison, t)),
-    }
-    return comparison, Rendered(files, pdf.pages, (), tuple(pdf.warnings))
+    files = {"comparison.json": dumps(comparison_summary(comparison, t))}
+    chosen = writers.chosen(options.to)
+    pages, log_lines = 0, tuple[str, ...]()
+    if "pdf" in chosen:
+        data = Attached(
+            "comparison.json", files["comparison.json"], "Data", "the comparison as numbers"
+        )
+        pdf = html_to_pdf(
+            render_compare_html(context, options.lang),
+            {u: svg for (_, svg), u in zip(plots, urls, strict=True)},
+            (data,),
+        )
+        files["comparison.pdf"] = pdf.data
+        pages, log_lines = pdf.pages, tuple(pdf.warnings)
+    if "html" in chosen:
+        inline = [inline_svg(svg, f"f{i}-") for i, (_, svg) in enumerate(plots)]
+        draft = render_compare_html(context, options.lang, inline, "")
+        css = browser_css(page_css(), draft)
+        files["comparison.html"] = render_compare_html(context, options.lang, inline, css).encode()
+    return comparison, Rendered(files, pages, (), log_lines)
 
 
 def write_comparison(

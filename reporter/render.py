@@ -541,6 +541,18 @@ def build_compare_context(
     )
 
 
-def render_compare_html(context: CompareContext, lang: str) -> str:
+def render_compare_html(
+    context: CompareContext,
+    lang: str,
+    figures_inline: Sequence[str] | None = None,
+    css: str | None = None,
+) -> str:
+    """The comparison page; ``figures_inline`` and ``css`` as in :func:`render_html`."""
     env = environment()
-    return env.get_template("compare.html.j2").render(c=context, lang=lang, t=messages())
+    return env.get_template("compare.html.j2").render(
+        c=context,
+        lang=lang,
+        t=messages(),
+        figures_inline=[markupsafe.Markup(f) for f in figures_inline] if figures_inline else None,
+        css=markupsafe.Markup(css) if css is not None else None,
+    )

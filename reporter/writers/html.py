@@ -40,9 +40,14 @@ def inline_svg(svg: bytes, prefix: str) -> str:
     return _IDS.sub(lambda m: f"{m.group(1)}{prefix}{m.group(2)}", text)
 
 
+def page_css() -> str:
+    """The project's stylesheet plus the screen layout (the font still as an asset URL)."""
+    return (templates_dir() / "report.css").read_text("utf-8") + SCREEN
+
+
 def write(content: ReportContent, files: Mapping[str, bytes]) -> dict[str, bytes]:
     figures = [inline_svg(p.svg, f"f{i}-") for i, p in enumerate(content.plots)]
-    css = (templates_dir() / "report.css").read_text("utf-8") + SCREEN
+    css = page_css()
     lang = content.options.lang
     # the page's characters decide the font subset; then the page is written with it
     draft = render_html(content.context, lang, figures_inline=figures, css="")
