@@ -15,6 +15,7 @@ import importlib.util
 import io
 import os
 import tempfile
+from collections.abc import Iterable
 from functools import cache
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _v
@@ -86,9 +87,6 @@ def lite_font() -> Path:
     reports almost always show. Subsetting the 17,666-glyph original for every PDF is the
     slowest step of a report; characters outside the subset fall back to the full font.
     Built once per machine into the user's cache folder (or a temp folder)."""
-    from fontTools import subset  # only when a lite font is first made
-    from fontTools.ttLib import TTFont
-
     source = font_files()["regular"]
     catalog = (templates_dir() / "messages.toml").read_bytes()
     key = hashlib.sha256(
@@ -98,7 +96,20 @@ def lite_font() -> Path:
     path = folder / f"{LITE_FAMILY}-{key}.ttf"
     if path.is_file():
         return path
-    font = TTFont(str(source), recalcTimestamp=False)  # same bytes every time
+    data = subset_font(_lite_codepoints())
+    tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+    return path
+
+
+def subset_font(codepoints: Iterable[int]) -> bytes:
+    """NanumGothic cut down to ``codepoints`` and renamed LITE_FAMILY (the OFL asks a modified
+    font to change its name); the same bytes for the same characters (no timestamp)."""
+    from fontTools import subset  # only when a subset is made
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(str(font_files()["regular"]), recalcTimestamp=False)
     options = subset.Options()
     options.layout_features = ["*"]
     options.hinting = False
@@ -106,7 +117,7 @@ def lite_font() -> Path:
     options.name_IDs = [0, 1, 2, 3, 4, 5, 6]
     options.drop_tables += ["TSI0", "TSI1", "TSI2", "TSI3", "TSI5"]  # VTT hinting sources
     subsetter = subset.Subsetter(options)
-    subsetter.populate(unicodes=_lite_codepoints())
+    subsetter.populate(unicodes=codepoints)
     subsetter.subset(font)
     for record in font["name"].names:
         if record.nameID in (1, 3, 4, 16):
@@ -115,10 +126,7 @@ def lite_font() -> Path:
             record.string = LITE_FAMILY + "-Regular"
     buf = io.BytesIO()
     font.save(buf)
-    tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
-    tmp.write_bytes(buf.getvalue())
-    os.replace(tmp, path)
-    return path
+    return buf.getvalue()
 
 
 def version() -> str:

@@ -148,18 +148,34 @@ def _is_number(cell: str) -> bool:
     return True
 
 
-def _number(cell: str, column: str, lineno: int, path: str) -> float:
-    if cell.lower() in MISSING:
+NUMBER_HINT = "use a dot as the decimal point; leave the cell empty (or NA) for a gap"
+
+
+def cell_number(
+    cell: str,
+    column: str,
+    lineno: int,
+    path: str,
+    missing: frozenset[str] | set[str] = MISSING,
+    hint: str = NUMBER_HINT,
+) -> float:
+    """A table cell as a number: a gap (NaN) when it is one of ``missing`` (lower case),
+    else a :class:`HistoryError` naming the line, the column and what to do (``hint``)."""
+    text = cell.strip()
+    if text.lower() in missing:
         return math.nan
     try:
-        return float(cell)
+        return float(text)
     except ValueError:
         raise HistoryError(
-            f"column {column!r}: {cell[:40]!r} is not a number",
+            f"column {column!r}: {text[:40]!r} is not a number",
             path=path,
             where=f"line {lineno}",
-            hint="use a dot as the decimal point; leave the cell empty (or NA) for a gap",
+            hint=hint,
         ) from None
+
+
+_number = cell_number
 
 
 def _column(table: Table, name: str) -> int | None:

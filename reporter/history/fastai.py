@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from reporter.errors import HistoryError
-from reporter.history.csvlog import read_table
+from reporter.history.csvlog import cell_number, read_table
 from reporter.history.formats import Format
 from reporter.history.model import History, Note, Role, Series, note
 from reporter.history.runs import select
@@ -49,18 +49,18 @@ def _clock(seconds: float) -> str:
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
 
 
+_FASTAI_MISSING = frozenset({"", "#na#", "nan", "none"})
+
+
 def _value(cell: str, column: str, lineno: int, path: str) -> float:
-    if cell in ("", "#na#", "nan", "NaN", "None"):
-        return np.nan
-    try:
-        return float(cell)
-    except ValueError:
-        raise HistoryError(
-            f"column {column!r}: {cell[:40]!r} is not a number",
-            path=path,
-            where=f"line {lineno}",
-            hint="fastai writes numbers, #na# for a value it did not compute, and mm:ss times",
-        ) from None
+    return cell_number(
+        cell,
+        column,
+        lineno,
+        path,
+        _FASTAI_MISSING,
+        "fastai writes numbers, #na# for a value it did not compute, and mm:ss times",
+    )
 
 
 def read_fastai(data: bytes, path: str, run: str | None = None) -> list[History]:

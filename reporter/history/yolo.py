@@ -25,14 +25,13 @@ it used. Values in the CSV are rounded to 5-6 digits, so a recomputed tie may no
 
 from __future__ import annotations
 
-import math
 import re
 from pathlib import Path
 
 import numpy as np
 
 from reporter.errors import HistoryError
-from reporter.history.csvlog import read_table
+from reporter.history.csvlog import cell_number, read_table
 from reporter.history.formats import Format
 from reporter.history.model import Direction, History, Note, Role, Series, note
 from reporter.history.runs import select
@@ -206,18 +205,13 @@ def read_results_csv(data: bytes, path: str, run: str | None = None) -> list[His
 
 
 def _cell(cell: str, column: str, lineno: int, path: str) -> float:
-    text = cell.strip()
-    if text.lower() in ("", "nan", "na", "null", "none"):
-        return math.nan
-    try:
-        return float(text)
-    except ValueError:
-        raise HistoryError(
-            f"column {column!r}: {text[:40]!r} is not a number",
-            path=path,
-            where=f"line {lineno}",
-            hint="Ultralytics writes numbers only; the file may be damaged there",
-        ) from None
+    return cell_number(
+        cell,
+        column,
+        lineno,
+        path,
+        hint="Ultralytics writes numbers only; the file may be damaged there",
+    )
 
 
 def read_results_txt(data: bytes, path: str, run: str | None = None) -> list[History]:

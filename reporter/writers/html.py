@@ -10,11 +10,10 @@ tables scroll) and printed.
 from __future__ import annotations
 
 import base64
-import io
 import re
 from collections.abc import Mapping
 
-from reporter.assets import LITE_FAMILY, font_files, templates_dir
+from reporter.assets import subset_font, templates_dir
 from reporter.render import render_html
 from reporter.writers.content import ReportContent
 
@@ -66,26 +65,5 @@ def browser_css(css: str, text: str) -> str:
 
 
 def font_subset(text: str) -> bytes:
-    """NanumGothic cut down to the characters of ``text`` (renamed, as the OFL asks of a
-    modified font)."""
-    from fontTools import subset  # only when an index is written
-    from fontTools.ttLib import TTFont
-
-    font = TTFont(str(font_files()["regular"]), recalcTimestamp=False)  # same bytes every time
-    options = subset.Options()
-    options.layout_features = ["*"]
-    options.hinting = False
-    options.notdef_outline = True
-    options.name_IDs = [0, 1, 2, 3, 4, 5, 6]
-    options.drop_tables += ["TSI0", "TSI1", "TSI2", "TSI3", "TSI5"]
-    subsetter = subset.Subsetter(options)
-    subsetter.populate(unicodes={ord(c) for c in text} | set(range(0x20, 0x7F)))
-    subsetter.subset(font)
-    for record in font["name"].names:
-        if record.nameID in (1, 3, 4, 16):
-            record.string = LITE_FAMILY
-        elif record.nameID == 6:
-            record.string = LITE_FAMILY + "-Regular"
-    buf = io.BytesIO()
-    font.save(buf)
-    return buf.getvalue()
+    """NanumGothic cut down to the characters of ``text`` (and printable ASCII)."""
+    return subset_font({ord(c) for c in text} | set(range(0x20, 0x7F)))
