@@ -740,7 +740,7 @@ def compare_with(
     for source in sources:
         for run in histories(source, opts):
             # in-memory runs are all called "history" unless named: number them apart
-            if run.name in seen:
+            if run.name in seen and not _is_path(source):
                 run = replace(run, name=f"{run.name}-{len(runs) + 1}")
             seen.add(run.name)
             runs.append(run)
