@@ -19,6 +19,7 @@ os.environ["KERAS_BACKEND"] = "jax"  # before Keras is first imported; the light
 pytest.importorskip("jax")
 keras = pytest.importorskip("keras")
 
+import reporter  # noqa: E402
 from reporter import api  # noqa: E402
 from reporter.errors import ConfigError  # noqa: E402
 from reporter.keras import ReportCallback, ReportWarning  # noqa: E402
@@ -93,9 +94,14 @@ def test_options_given_to_the_callback_win_and_no_early_stopping_is_fine(tmp_pat
     summary = cb.result.summary
     assert summary["options"]["patience"] == 4 and summary["options"]["lang"] == "en"
     alone = ReportCallback(out=tmp_path, name="alone")
-    fit(model(), [alone], epochs=3)
+    history = fit(model(), [alone], epochs=3)
     assert alone.result is not None and "Keras EarlyStopping" not in alone.result.summary["info"]
     assert alone.result.summary["info"]["Keras epochs planned"] == "3"
+    # the History that fit returns, given to reporter.report as in a notebook
+    direct = reporter.report(history, out=tmp_path / "direct")
+    assert direct.name == "tiny" and direct.summary["format"] == "keras-history"
+    assert direct.summary["info"]["keras.epochs"] == "3"
+    assert direct.summary["metrics"] == alone.result.summary["metrics"]
 
 
 def test_every_n_epochs_rewrites_the_report_while_training(
