@@ -216,14 +216,14 @@ def report(paths: tuple[Path, ...], out: Path, quiet: bool, debug: bool, **kw: A
     _setup_logging(quiet, debug)
     options = _options(kw)
     inputs = list(paths) or _default_inputs()
-    from reporter.pipeline import report_source  # heavy: matplotlib, WeasyPrint
+    from reporter.api import report_with  # the library call (matplotlib, WeasyPrint inside)
 
     failed = 0
     taken: set[str] = set()
     for path in inputs:
         try:
-            for result in report_source(path, options, out, taken):
-                for w in result.warnings:
+            for result in report_with(path, options, out, taken=taken):
+                for w in result.notes:
                     click.echo(
                         f"warning: {clean(path)}: {clean(messages()(w.key, **w.params).en, 300)}",
                         err=True,
@@ -402,10 +402,10 @@ def compare(
     """Compare two or more runs: one bilingual PDF and comparison.json."""
     _setup_logging(False, debug)
     options = _options(kw)
-    from reporter.pipeline import write_comparison  # heavy: matplotlib, WeasyPrint
+    from reporter.api import compare_with  # the library call (matplotlib, WeasyPrint inside)
 
     try:
-        folder = write_comparison(list(paths), options, out, series, name).folder
+        folder = compare_with(list(paths), options, out, series=series, name=name).folder
     except ReporterError as exc:
         click.echo(f"error: {exc.one_line()}", err=True)
         sys.exit(EXIT_FAILED)
