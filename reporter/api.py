@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, overload
 from urllib.parse import quote
 
-from reporter.config import LANGS, Options
+from reporter.config import LANGS, Options, outputs
 from reporter.errors import ConfigError, HistoryError, clean
 
 if TYPE_CHECKING:
@@ -121,6 +121,12 @@ def _check(name: str, value: object) -> object:
         return _directions(value)
     if name == "class_labels":
         return _labels(value)
+    if name == "to":  # "pdf,html" or ["pdf", "html"], as --to
+        return outputs(value if isinstance(value, str) else tuple(value))  # type: ignore[arg-type]
+    if name == "attach_source":
+        if not isinstance(value, bool):
+            raise ConfigError(f"attach_source must be True or False (got {value!r:.40})")
+        return value
     raise ConfigError(f"unknown option {shown!r}")  # pragma: no cover (FIELDS are all above)
 
 
@@ -728,9 +734,7 @@ def compare_with(
     name: str | None = None,
 ) -> ComparisonReport:
     """:func:`compare` with options already made (the CLI's entry)."""
-    from reporter.export import write_files
-    from reporter.naming import run_folders
-    from reporter.pipeline import render_comparison  # heavy: matplotlib, WeasyPrint
+    from reporter.pipeline import compare_runs  # heavy: matplotlib, WeasyPrint
 
     if isinstance(sources, str | os.PathLike | Mapping):
         raise ConfigError("compare takes a list of sources (paths or histories)")
@@ -744,14 +748,8 @@ def compare_with(
                 run = replace(run, name=f"{run.name}-{len(runs) + 1}")
             seen.add(run.name)
             runs.append(run)
-    # as pipeline.write_comparison: the same title and folder for the same runs
-    title = name or " vs ".join(r.name for r in runs)
-    (folder,) = run_folders(
-        out, [name or "comparison-" + "-vs-".join(r.name for r in runs)[:80]], set()
-    )
-    comparison, rendered = render_comparison(runs, opts, series, title)
-    paths = write_files(folder, rendered.files)
-    return ComparisonReport(title, folder, tuple(paths), rendered.pages, comparison, opts)
+    done = compare_runs(runs, opts, out, series, name)
+    return ComparisonReport(done.title, done.folder, done.files, done.pages, done.comparison, opts)
 
 
 def compare(

@@ -9,7 +9,9 @@ or none).
 
 from __future__ import annotations
 
+import json
 import logging
+import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -41,6 +43,7 @@ __all__ = [
     "ComparisonResult",
     "Rendered",
     "ReportResult",
+    "compare_runs",
     "render_comparison",
     "render_report",
     "report_source",
@@ -49,7 +52,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,8 @@ class ComparisonResult:
     folder: Path
     comparison: Comparison
     pages: int
+    title: str = ""
+    files: tuple[Path, ...] = ()
 
     @property
     def pdf(self) -> Path:
@@ -131,6 +135,9 @@ def render_report(history: History, options: Options) -> tuple[Analysis, Rendere
     return analysis, Rendered(files, pages, warnings, tuple(content.export_log))
 
 
+IN_MEMORY = ("python-dict", "keras-history", "dataframe")  # histories the API got as objects
+
+
 def _source(
     history: History, options: Options, t: Messages
 ) -> tuple[bytes | None, str, list[Text]]:
@@ -144,6 +151,16 @@ def _source(
     path = history.source
     if not options.attach_source:
         return None, "", [*notes, t("report.source_not_attached")]
+    if history.format in IN_MEMORY:  # a notebook's dict or History: carried as Keras JSON
+        body = json.dumps(
+            {
+                k: [v if math.isfinite(v) else None for v in s.values.tolist()]
+                for k, s in history.series.items()
+            }
+        ).encode()
+        if len(body) > MAX_SOURCE:
+            return None, "", [*notes, t("report.source_too_big", size=len(body), limit=MAX_SOURCE)]
+        return body, safe_name(history.name, 100) + ".json", notes
     try:
         if not path.is_file():
             return None, "", [*notes, t("report.source_folder")]
@@ -232,10 +249,22 @@ def write_comparison(
     runs = [
         r for p in paths for r in history_io.load(p, options.fmt, options.max_bytes, options.run)
     ]
+    return compare_runs(runs, options, out, series, name)
+
+
+def compare_runs(
+    runs: Sequence[History],
+    options: Options,
+    out: Path,
+    series: bool = False,
+    name: str | None = None,
+) -> ComparisonResult:
+    """Compare ``runs`` → ``out/<name>/`` (comparison.json, and the PDF/HTML ``options.to``
+    asks for): the one write path of ``compare``, from files or from memory."""
     title = name or " vs ".join(r.name for r in runs)
     (folder,) = run_folders(
         out, [name or "comparison-" + "-vs-".join(r.name for r in runs)[:80]], set()
     )
     comparison, rendered = render_comparison(runs, options, series, title)
-    write_files(folder, rendered.files)
-    return ComparisonResult(folder, comparison, rendered.pages)
+    paths = write_files(folder, rendered.files)
+    return ComparisonResult(folder, comparison, rendered.pages, title, tuple(paths))

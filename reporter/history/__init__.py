@@ -101,6 +101,8 @@ def _read_report_pdf(data: bytes, path: str, run: str | None) -> list[History]:
             changes["name"] = original["run"]
         if isinstance(original.get("source"), str):
             changes["source"] = Path(original["source"])
+        if isinstance(original.get("format"), str) and len(runs) == 1:
+            changes["format"] = original["format"][:40]  # as the original report said
         out.append(dataclasses.replace(h, **changes))  # type: ignore[arg-type]
     return out
 
