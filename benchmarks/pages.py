@@ -26,22 +26,27 @@ ROOT = Path(__file__).resolve().parent.parent
 LEVEL = 24  # grey levels (of 255) a pixel may move before it counts as different
 
 
-def render(source: Path, out: Path) -> dict[str, Path]:
-    """``reporter report`` on every shipped history and ``compare --series``, from ``source``."""
+def render(source: Path, work: Path) -> dict[str, Path]:
+    """``reporter report`` on every shipped history and ``compare --series``, with the code at
+    ``source``. Each side runs in its own folder holding a link to ``histories/`` (``python -m``
+    puts the working folder first on ``sys.path``: it must not hold a ``reporter`` package), so
+    both print the same relative paths."""
+    work.mkdir()
+    (work / "histories").symlink_to(ROOT / "histories")
     env = {**os.environ, "PYTHONPATH": str(source)}
-    histories = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "histories").glob("*.pkl"))
+    histories = sorted(f"histories/{p.name}" for p in (ROOT / "histories").glob("*.pkl"))
     for cmd in (
-        ["report", *histories, "-o", str(out), "-q"],
-        ["compare", *histories, "--series", "-o", str(out), "--name", "series"],
+        ["report", *histories, "-o", "out", "-q"],
+        ["compare", *histories, "--series", "-o", "out", "--name", "series"],
     ):
         subprocess.run(
             [sys.executable, "-m", "reporter", *cmd],
-            cwd=ROOT,
+            cwd=work,
             env=env,
             check=True,
             stdout=subprocess.DEVNULL,
         )
-    return {p.parent.name: p for p in sorted(out.glob("*/*.pdf"))}
+    return {p.parent.name: p for p in sorted((work / "out").glob("*/*.pdf"))}
 
 
 def pages(pdf: Path, dpi: float) -> list[object]:
