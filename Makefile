@@ -2,7 +2,10 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+SUM    := $(shell cksum pyproject.toml | cut -d' ' -f1)
+# two install levels: what a report needs (make report), and the test and lint tools on top
+RUN    := $(VENV)/.installed-run-$(SUM)
+STAMP  := $(VENV)/.installed-dev-$(SUM)
 
 .DEFAULT_GOAL := help
 .PHONY: help setup report test bench fuzz lint histories golden clean
@@ -10,15 +13,18 @@ STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 help: ## Show the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+$(RUN): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test,dev]'
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e .
 	rm -f $(VENV)/.installed-* && touch $@
+
+$(STAMP): $(RUN)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[test,dev]'
+	touch $@
 
 setup: $(STAMP) ## Create .venv and install reporter with its test tools
 
-report: $(STAMP) ## Set up, then write out/<run>/report.pdf + summary.json for every file in histories/
+report: $(RUN) ## Set up (only what a report needs), then write out/<run>/report.pdf + summary.json for every file in histories/
 	$(BIN)/reporter report -o out
 
 test: $(STAMP) ## Set up, then run the whole test suite
