@@ -86,9 +86,6 @@ def lite_font() -> Path:
     reports almost always show. Subsetting the 17,666-glyph original for every PDF is the
     slowest step of a report; characters outside the subset fall back to the full font.
     Built once per machine into the user's cache folder (or a temp folder)."""
-    from fontTools import subset  # only when a lite font is first made
-    from fontTools.ttLib import TTFont
-
     source = font_files()["regular"]
     catalog = (templates_dir() / "messages.toml").read_bytes()
     key = hashlib.sha256(
@@ -98,6 +95,9 @@ def lite_font() -> Path:
     path = folder / f"{LITE_FAMILY}-{key}.ttf"
     if path.is_file():
         return path
+    from fontTools import subset  # only when a lite font is first made (~0.1 s to import)
+    from fontTools.ttLib import TTFont
+
     font = TTFont(str(source))
     options = subset.Options()
     options.layout_features = ["*"]

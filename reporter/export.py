@@ -18,6 +18,8 @@ import logging
 import os
 import re
 import secrets
+import sys
+import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -78,11 +80,33 @@ class PdfResult:
     fetched: list[str] = field(default_factory=list)
 
 
+_preloading: threading.Thread | None = None
+
+
+def preload() -> None:
+    """Start importing WeasyPrint in a background thread, for a command that will draw figures
+    first (``reporter report``): about half of its import time is spent loading Pango,
+    HarfBuzz and fontconfig with ``dlopen``, which lets the figures be drawn meanwhile.
+    :func:`html_to_pdf` waits for it; a failed import is simply retried there. A batch worker
+    imports everything in its warm-up instead."""
+    global _preloading
+    if _preloading is None and "weasyprint" not in sys.modules:
+        _preloading = threading.Thread(target=_import_engine, name="weasyprint-import", daemon=True)
+        _preloading.start()
+
+
+def _import_engine() -> None:
+    with contextlib.suppress(BaseException):  # html_to_pdf imports it again and reports errors
+        import weasyprint.pdf  # noqa: F401  (and fontTools, for the font subsets)
+
+
 def html_to_pdf(html: str, figures: Mapping[str, bytes]) -> PdfResult:
     """Lay out ``html`` and write a PDF. ``figures`` maps ``asset:`` URLs to SVG bytes.
 
     Korean text breaks between 어절 only (:func:`reporter.hangul.keep_words`): WeasyPrint has
     no ``word-break: keep-all``."""
+    if _preloading is not None:
+        _preloading.join()
     from weasyprint import HTML  # ~1 s to import: the batch parent only needs atomic_write
     from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
