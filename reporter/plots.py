@@ -506,6 +506,9 @@ def render_svg(fig: Figure) -> bytes:
 
 
 SVG_NS = "http://www.w3.org/2000/svg"
+# matplotlib's one stylesheet rule, ``*{stroke-linejoin: round; stroke-linecap: butt}``, as
+# inherited attributes of the root (no element in its SVG sets them on a group)
+ROOT_STROKE = {"stroke-linejoin": "round", "stroke-linecap": "butt"}
 XLINK_NS = "http://www.w3.org/1999/xlink"
 
 
@@ -540,8 +543,33 @@ def lean_svg(svg: bytes) -> bytes:
         el[:] = children
 
     flatten(root)
+    _styles_to_attributes(root)
     data: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
     return data
+
+
+def _styles_to_attributes(root: Any) -> None:
+    """``style="fill: none; stroke: #1f77b4"`` → ``fill="none" stroke="#1f77b4"``: the PDF engine
+    reads attributes as they are, but parses every style attribute as CSS (about 370 per
+    report). The stylesheet in ``<defs>`` goes too, its two declarations set on the root; an
+    identity ``rotate(-0 x y)`` on a text is dropped."""
+    style = f"{{{SVG_NS}}}style"
+    for defs in root.iter(f"{{{SVG_NS}}}defs"):
+        for child in list(defs):
+            if child.tag == style:
+                defs.remove(child)
+    for key, value in ROOT_STROKE.items():
+        root.set(key, value)
+    for el in root.iter():
+        css = el.attrib.pop("style", None)
+        if css:
+            for declaration in css.split(";"):
+                key, sep, value = declaration.partition(":")
+                if sep:
+                    el.set(key.strip(), value.strip())
+        transform = el.get("transform")
+        if transform is not None and transform.startswith("rotate(-0 "):
+            del el.attrib["transform"]
 
 
 def draw(analysis: Analysis, lang: str, t: Label) -> list[Plot]:
