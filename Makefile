@@ -8,7 +8,7 @@ RUN    := $(VENV)/.installed-run-$(SUM)
 STAMP  := $(VENV)/.installed-dev-$(SUM)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup report test bench fuzz lint histories golden clean
+.PHONY: help setup report test bench pages fuzz lint histories golden clean
 
 help: ## Show the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -32,6 +32,9 @@ test: $(STAMP) ## Set up, then run the whole test suite
 
 bench: $(STAMP) ## Measure speed and memory against ../shared/bench/floor.py (prints ratios)
 	$(BIN)/python benchmarks/run.py
+
+pages: $(STAMP) ## Compare every page image (100 dpi) with BEFORE (a git ref, default main)
+	$(BIN)/python benchmarks/pages.py --before $(or $(BEFORE),main)
 
 fuzz: $(STAMP) ## Fuzz every reader and the analysis, FUZZ_SECONDS (180) each
 	$(BIN)/python scripts/fuzz.py --seconds $(or $(FUZZ_SECONDS),180)
