@@ -2,23 +2,29 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+SUM    := $(shell cksum pyproject.toml | cut -d' ' -f1)
+# two install levels: what a report needs (make report), and the test and lint tools on top
+RUN    := $(VENV)/.installed-run-$(SUM)
+STAMP  := $(VENV)/.installed-dev-$(SUM)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup report test bench fuzz lint histories golden clean
+.PHONY: help setup report test bench pages fuzz lint histories golden clean
 
 help: ## Show the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+$(RUN): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test,dev]'
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e .
 	rm -f $(VENV)/.installed-* && touch $@
+
+$(STAMP): $(RUN)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[test,dev]'
+	touch $@
 
 setup: $(STAMP) ## Create .venv and install reporter with its test tools
 
-report: $(STAMP) ## Set up, then write out/<run>/report.pdf + summary.json for every file in histories/
+report: $(RUN) ## Set up (only what a report needs), then write out/<run>/report.pdf + summary.json for every file in histories/
 	$(BIN)/reporter report -o out
 
 test: $(STAMP) ## Set up, then run the whole test suite
@@ -26,6 +32,9 @@ test: $(STAMP) ## Set up, then run the whole test suite
 
 bench: $(STAMP) ## Measure speed and memory against ../shared/bench/floor.py (prints ratios)
 	$(BIN)/python benchmarks/run.py
+
+pages: $(STAMP) ## Compare every page image (100 dpi) with BEFORE (a git ref, default main)
+	$(BIN)/python benchmarks/pages.py --before $(or $(BEFORE),main)
 
 fuzz: $(STAMP) ## Fuzz every reader and the analysis, FUZZ_SECONDS (180) each
 	$(BIN)/python scripts/fuzz.py --seconds $(or $(FUZZ_SECONDS),180)

@@ -2,14 +2,20 @@
 
     python benchmarks/run.py [--repeat N] [SUITE ...]
 
+Every figure is printed with its ratio to the floor (../shared/bench/floor.py --fmt svg)
+measured in the same run, so a busy machine slows both sides alike.
+
 Suites:
-  report   `reporter report` on the seed-shaped example history vs
-           ../shared/bench/floor.py --fmt svg (targets: time and peak RSS <= 1.2x the floor)
+  report   `reporter report` on the seed-shaped example history vs the floor
+           (targets: time <= 0.6x, peak RSS <= 1.0x the floor)
+  warm     one report inside a warm batch worker vs the floor (target <= 0.3x)
   read     parsing the largest ../shared histories vs their whole report (target < 5%)
   scale    a 100,000-step log vs the seed-shaped history (<= 1.5x, PDF <= 1 MB); 100 and
            1000 classes vs 5 (<= 2x); peak RSS <= 250 MiB in every case
   batch    20 histories with --jobs 2 vs --jobs 1 (>= 1.8x); a report in a warm worker vs a
            cold `reporter report` (<= 0.5x); a no-op rerun over 100 histories (< 1 s)
+  clone    `git clone` then `make report` (pip cache warm), for HEAD and for --before
+           (default: main before issue 18, when `make report` also installed the test tools)
 
 Each command runs in a fresh process; wall time and the child's peak RSS
 (``wait4``) are recorded; runs of the two sides alternate so machine noise hits
@@ -31,6 +37,25 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("REPORTER_SHARED", ROOT.parent / "shared"))
 FLOOR = SHARED / "bench" / "floor.py"
 sys.path.insert(0, str(ROOT))  # tests.shapes: the inputs the scale tests check
+
+
+CLONE_BEFORE = "1f38480"  # main before issue 18
+
+
+def floor_cmd(work: Path) -> list[str]:
+    return [sys.executable, str(FLOOR), "--fmt", "svg", "--out", str(work / "floor.pdf")]
+
+
+def floor_seconds(work: Path, repeat: int) -> float:
+    """Median wall time of the floor, measured now (for the suites' ratios)."""
+    if not FLOOR.exists():
+        raise SystemExit(f"{FLOOR} is missing: the floor lives in ../shared/bench")
+    measure(floor_cmd(work), work)  # warm the file cache
+    return statistics.median(measure(floor_cmd(work), work)[0] for _ in range(repeat))
+
+
+def x_floor(seconds: float, floor: float) -> str:
+    return f"{seconds / floor:5.2f}x the floor"
 
 
 def report_cmd(history: Path, out: Path) -> list[str]:
@@ -82,15 +107,49 @@ def suite_report(repeat: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         ours = report_cmd(ROOT / "histories" / "0_baseline.pkl", work / "out")
-        floor = [sys.executable, str(FLOOR), "--fmt", "svg", "--out", str(work / "floor.pdf")]
         compare(
             "report: seed-shaped history, 30 epochs x 5 classes",
             ours,
-            floor,
+            floor_cmd(work),
             repeat,
             work,
-            (1.2, 1.2),
+            (0.6, 1.0),
         )
+
+
+def _warm_item_seconds(src: Path, out: Path) -> list[float]:
+    """Seconds of each item of a one-worker batch, as its manifest records them (inside the
+    worker: after its warm-up, without the pool's start-up)."""
+    import json
+
+    _batch(src, out, 1)
+    manifest = json.loads((out / ".reporter-manifest.json").read_text())
+    return [e["seconds"] for e in manifest["items"].values()]
+
+
+def suite_warm(repeat: int) -> None:
+    """A report inside a warm batch worker vs the floor, runs of the two interleaved."""
+    import shutil
+
+    seed = ROOT / "histories" / "0_baseline.pkl"
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        src = work / "src"
+        src.mkdir()
+        for i in range(6):
+            shutil.copy(seed, src / f"run{i:02d}.pkl")
+        measure(floor_cmd(work), work)
+        warm: list[float] = []
+        floor: list[float] = []
+        for k in range(repeat):
+            items = _warm_item_seconds(src, work / f"out{k}")
+            warm.append(statistics.median(items[1:]))  # the first item pays first-use costs
+            floor.append(measure(floor_cmd(work), work)[0])
+        t_w, t_f = statistics.median(warm), statistics.median(floor)
+        print(f"\n== warm: one report in a warm batch worker (median of {repeat} batches of 6)")
+        print(f"  reporter : {t_w:6.2f} s")
+        print(f"  floor    : {t_f:6.2f} s")
+        print(f"  ratio    : time {t_w / t_f:.2f}x (target <= 0.3x)")
 
 
 def suite_read(repeat: int) -> None:
@@ -112,6 +171,8 @@ def suite_read(repeat: int) -> None:
                 files.append(max(family, key=size))
     print(f"\n== read: parsing vs report time, the {len(files)} largest files (target < 5%)")
     with tempfile.TemporaryDirectory() as tmp:
+        floor = floor_seconds(Path(tmp), repeat)
+        print(f"  floor {floor:.2f} s")
         for path in files:
             load(path)  # warm
             parse = []
@@ -126,7 +187,8 @@ def suite_read(repeat: int) -> None:
             t_parse = statistics.median(parse)
             print(
                 f"  {path.name[:60]:60s} {size(path) / 1024:8.0f} KiB  parse {t_parse * 1000:7.1f} ms"
-                f"  report {report:5.2f} s  share {100 * t_parse / report:5.2f}%"
+                f"  report {report:5.2f} s ({report / floor:4.2f}x floor)"
+                f"  share {100 * t_parse / report:5.2f}%"
             )
 
 
@@ -164,11 +226,15 @@ def suite_batch(repeat: int) -> None:
         src20.mkdir()
         for i in range(20):
             shutil.copy(seed, src20 / f"run{i:02d}.pkl")
+        floor = floor_seconds(work, repeat)
         one = _batch(src20, work / "out1", 1)
         two = _batch(src20, work / "out2", 2)
-        print("\n== batch: 20 seed-shaped histories")
-        print(f"  --jobs 1 : {one:6.2f} s")
-        print(f"  --jobs 2 : {two:6.2f} s   speed-up {one / two:.2f}x (target >= 1.8x)")
+        print(f"\n== batch: 20 seed-shaped histories (floor {floor:.2f} s, median of {repeat})")
+        print(f"  --jobs 1 : {one:6.2f} s  {x_floor(one, floor)}")
+        print(
+            f"  --jobs 2 : {two:6.2f} s  {x_floor(two, floor)}"
+            f"   speed-up {one / two:.2f}x (target >= 1.8x)"
+        )
         manifest = json.loads((work / "out1" / ".reporter-manifest.json").read_text())
         warm = statistics.median(e["seconds"] for e in manifest["items"].values())
         cold = statistics.median(
@@ -179,7 +245,8 @@ def suite_batch(repeat: int) -> None:
             for _ in range(repeat)
         )
         print(
-            f"  per report in a warm worker {warm:5.2f} s vs a cold `reporter report` {cold:5.2f} s:"
+            f"  per report in a warm worker {warm:5.2f} s ({x_floor(warm, floor)})"
+            f" vs a cold `reporter report` {cold:5.2f} s ({x_floor(cold, floor)}):"
             f" {warm / cold:.2f}x (target <= 0.5x)"
         )
         src100 = work / "src100"
@@ -188,7 +255,10 @@ def suite_batch(repeat: int) -> None:
             shutil.copy(seed, src100 / f"run{i:03d}.pkl")
         _batch(src100, work / "out100", 2)
         noop = statistics.median(_batch(src100, work / "out100", 2) for _ in range(repeat))
-        print(f"  no-op rerun over 100 histories: {noop:5.2f} s (target < 1 s)")
+        print(
+            f"  no-op rerun over 100 histories: {noop:5.2f} s ({x_floor(noop, floor)},"
+            " target < 1 s)"
+        )
 
 
 def _write_inputs(work: Path) -> dict[str, Path]:
@@ -245,29 +315,69 @@ def suite_scale(repeat: int) -> None:
             size = max(p.stat().st_size for o in outs for p in o[2].glob("*/report.pdf"))
             return wall, rss, size
 
+        floor = floor_seconds(work, repeat)
         base = run(seed, "seed")
         five = run(inputs["5 classes"], "c5")
         print(f"\n== scale (median of {repeat}; peak RSS target <= 250 MiB everywhere)")
+        print(f"  floor                 {floor:5.2f} s")
         print(
             f"  seed-shaped history   {base[0]:5.2f} s {base[1]:6.1f} MiB {base[2] / 1e3:6.0f} kB"
+            f"  {x_floor(base[0], floor)}"
         )
         print(
             f"  5 classes             {five[0]:5.2f} s {five[1]:6.1f} MiB {five[2] / 1e3:6.0f} kB"
+            f"  {x_floor(five[0], floor)}"
         )
         steps = run(inputs["100k steps"], "steps")
         print(
             f"  100,000-step log      {steps[0]:5.2f} s {steps[1]:6.1f} MiB {steps[2] / 1e3:6.0f} kB"
             f"  time {steps[0] / base[0]:.2f}x the seed (target <= 1.5x), PDF <= 1 MB"
+            f"  {x_floor(steps[0], floor)}"
         )
         for label in ("100 classes", "1000 classes"):
             r = run(inputs[label], label.split()[0])
             print(
                 f"  {label:21s} {r[0]:5.2f} s {r[1]:6.1f} MiB {r[2] / 1e3:6.0f} kB"
-                f"  time {r[0] / five[0]:.2f}x 5 classes (target <= 2x)"
+                f"  time {r[0] / five[0]:.2f}x 5 classes (target <= 2x)  {x_floor(r[0], floor)}"
             )
 
 
-SUITES = {"report": suite_report, "read": suite_read, "batch": suite_batch, "scale": suite_scale}
+def _clone_to_pdf(ref: str, work: Path) -> float:
+    """Seconds from `git clone` to the PDFs of `make report` (fresh .venv, pip cache warm)."""
+    dest = work / f"clone-{ref.replace('/', '_')}"
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    start = time.perf_counter()
+    subprocess.run(["git", "clone", "-q", str(ROOT), str(dest)], check=True)
+    subprocess.run(["git", "-C", str(dest), "checkout", "-q", ref], check=True)
+    subprocess.run(["make", "report"], cwd=dest, env=env, check=True, capture_output=True)
+    wall = time.perf_counter() - start
+    if not list((dest / "out").glob("*/report.pdf")):
+        raise SystemExit(f"make report at {ref} wrote no PDF")
+    return wall
+
+
+def suite_clone(repeat: int, before: str = CLONE_BEFORE) -> None:
+    """Time from `git clone` to the first PDFs, before and after (committed HEAD only)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        floor = floor_seconds(work, repeat)
+        runs = max(1, min(repeat, 2))
+        after = statistics.median(_clone_to_pdf("HEAD", work / f"a{k}") for k in range(runs))
+        old = statistics.median(_clone_to_pdf(before, work / f"b{k}") for k in range(runs))
+        print(f"\n== clone: `git clone` + `make report` (pip cache warm, median of {runs})")
+        print(f"  before ({before}) : {old:6.1f} s  {x_floor(old, floor)}")
+        print(f"  after  (HEAD)    : {after:6.1f} s  {x_floor(after, floor)}")
+        print(f"  ratio            : {after / old:.2f}x (target < 1x)")
+
+
+SUITES = {
+    "report": suite_report,
+    "warm": suite_warm,
+    "read": suite_read,
+    "batch": suite_batch,
+    "scale": suite_scale,
+    "clone": suite_clone,
+}
 
 
 def main() -> None:
@@ -276,12 +386,18 @@ def main() -> None:
     )
     parser.add_argument("suites", nargs="*", metavar="SUITE", help=", ".join(SUITES))
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--before", default=CLONE_BEFORE, help="git ref of the 'before' clone (clone suite)"
+    )
     args = parser.parse_args()
     unknown = [s for s in args.suites if s not in SUITES]
     if unknown:
         parser.error(f"unknown suite(s): {', '.join(unknown)} (known: {', '.join(SUITES)})")
     for name in args.suites or SUITES:
-        SUITES[name](args.repeat)
+        if name == "clone":
+            suite_clone(args.repeat, args.before)
+        else:
+            SUITES[name](args.repeat)
 
 
 if __name__ == "__main__":

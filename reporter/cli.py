@@ -216,6 +216,9 @@ def report(paths: tuple[Path, ...], out: Path, quiet: bool, debug: bool, **kw: A
     _setup_logging(quiet, debug)
     options = _options(kw)
     inputs = list(paths) or _default_inputs()
+    from reporter.export import preload
+
+    preload()  # WeasyPrint loads its C libraries while matplotlib draws
     from reporter.api import report_with  # the library call (matplotlib, WeasyPrint inside)
 
     failed = 0

@@ -356,7 +356,7 @@ def build_figure(
             splits.update(_draw_metric(ax, analysis, m, class_colour(i), label, thinned))
         ax.set_ylabel(_fit(family.metrics[0].base if len(family.metrics) == 1 else family.key))
     if any(str(line.get_gid()).startswith("smoothed:") for line in ax.get_lines()):
-            ax.add_line(
+        ax.add_line(
             Line2D(
                 [],
                 [],
@@ -502,7 +502,74 @@ def _make_room(fig: Figure, ax: Any, legend: Any) -> None:
 def render_svg(fig: Figure) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
-    return buf.getvalue()
+    return lean_svg(buf.getvalue())
+
+
+SVG_NS = "http://www.w3.org/2000/svg"
+# matplotlib's one stylesheet rule, ``*{stroke-linejoin: round; stroke-linecap: butt}``, as
+# inherited attributes of the root (no element in its SVG sets them on a group)
+ROOT_STROKE = {"stroke-linejoin": "round", "stroke-linecap": "butt"}
+XLINK_NS = "http://www.w3.org/1999/xlink"
+
+
+def lean_svg(svg: bytes) -> bytes:
+    """matplotlib's SVG with the same drawing in fewer elements, for the PDF engine.
+
+    matplotlib wraps every artist in a ``<g id=…>`` that carries nothing else, and adds an RDF
+    ``<metadata>`` block; WeasyPrint parses, cascades and draws each of those elements for every
+    report (about 60 % of a figure's elements). A group with no attribute but its id is
+    replaced by its children (the id moves to a lone child, so the ``gid`` of a series still
+    names its path); nothing that is drawn changes."""
+    from xml.etree import ElementTree as ET  # stdlib; the input is matplotlib's own SVG
+
+    ET.register_namespace("", SVG_NS)
+    ET.register_namespace("xlink", XLINK_NS)
+    root = ET.fromstring(svg)
+    g, metadata = f"{{{SVG_NS}}}g", f"{{{SVG_NS}}}metadata"
+
+    def flatten(el: ET.Element) -> None:
+        children: list[ET.Element] = []
+        for child in el:
+            if child.tag == metadata:
+                continue
+            flatten(child)
+            if child.tag == g and set(child.attrib) <= {"id"}:
+                kids = list(child)
+                if len(kids) == 1 and "id" not in kids[0].attrib and "id" in child.attrib:
+                    kids[0].set("id", child.attrib["id"])
+                children.extend(kids)
+            else:
+                children.append(child)
+        el[:] = children
+
+    flatten(root)
+    _styles_to_attributes(root)
+    data: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return data
+
+
+def _styles_to_attributes(root: Any) -> None:
+    """``style="fill: none; stroke: #1f77b4"`` → ``fill="none" stroke="#1f77b4"``: the PDF engine
+    reads attributes as they are, but parses every style attribute as CSS (about 370 per
+    report). The stylesheet in ``<defs>`` goes too, its two declarations set on the root; an
+    identity ``rotate(-0 x y)`` on a text is dropped."""
+    style = f"{{{SVG_NS}}}style"
+    for defs in root.iter(f"{{{SVG_NS}}}defs"):
+        for child in list(defs):
+            if child.tag == style:
+                defs.remove(child)
+    for key, value in ROOT_STROKE.items():
+        root.set(key, value)
+    for el in root.iter():
+        css = el.attrib.pop("style", None)
+        if css:
+            for declaration in css.split(";"):
+                key, sep, value = declaration.partition(":")
+                if sep:
+                    el.set(key.strip(), value.strip())
+        transform = el.get("transform")
+        if transform is not None and transform.startswith("rotate(-0 "):
+            del el.attrib["transform"]
 
 
 def draw(analysis: Analysis, lang: str, t: Label) -> list[Plot]:
