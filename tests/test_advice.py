@@ -116,7 +116,7 @@ def test_softmax_applied_twice_is_named_from_the_numbers() -> None:
 @pytest.mark.shared
 def test_no_real_history_gets_a_diagnosis_it_does_not_deserve() -> None:
     raised: dict[str, set[str]] = {}
-    for path in sorted([*REAL.iterdir(), *SEED.glob("*.json")]):
+    for path in sorted([*need(REAL).iterdir(), *need(SEED).glob("*.json")]):
         if path.suffix == ".md":
             continue
         try:
