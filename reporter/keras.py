@@ -19,6 +19,7 @@ This module imports Keras (3 or newer); ``import reporter`` never imports this m
 
 from __future__ import annotations
 
+import logging
 import sys
 import warnings
 from collections.abc import Mapping
@@ -36,6 +37,8 @@ except ImportError as exc:  # pragma: no cover (the test extra installs Keras)
 
 from reporter.api import Reports, options, report_with
 from reporter.errors import ConfigError, ReporterError, clean
+
+log = logging.getLogger(__name__)  # no handler of ours: Python's last-resort one prints it
 
 if int(str(getattr(keras, "__version__", "0")).split(".")[0] or 0) < 3:  # pragma: no cover
     raise ImportError(
@@ -227,4 +230,4 @@ class ReportCallback(keras.callbacks.Callback):  # type: ignore[misc]
                 stacklevel=3,
             )
         except Exception:  # warnings turned into errors (-W error): still never raise
-            print(f"reporter: the training report was not written ({what})", file=sys.stderr)
+            log.error("the training report was not written (%s); training goes on", what)
