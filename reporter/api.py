@@ -680,13 +680,9 @@ def report_with(
 ) -> Reports:
     """:func:`report` with options already made (the CLI's entry); ``taken`` keeps folder
     names unique across several calls, as ``reporter report a b c`` does."""
-    from reporter.naming import run_folders
-    from reporter.pipeline import write_report  # heavy: matplotlib, WeasyPrint
+    from reporter.pipeline import report_runs  # heavy: matplotlib, WeasyPrint
 
-    out = Path(out)
-    runs = histories(source, opts, name, info)
-    folders = run_folders(out, [r.name for r in runs], set() if taken is None else taken)
-    results = [write_report(run, opts, folder) for run, folder in zip(runs, folders, strict=True)]
+    results = report_runs(histories(source, opts, name, info), opts, Path(out), taken)
     return Reports(
         Report(
             r.name,

@@ -46,6 +46,7 @@ __all__ = [
     "compare_runs",
     "render_comparison",
     "render_report",
+    "report_runs",
     "report_source",
     "write_comparison",
     "write_report",
@@ -199,6 +200,18 @@ def report_source(
     """Every run of the source at ``path`` → its own folder under ``out`` (see
     :func:`naming.run_folders`: by run name for ``report``, by ``base`` for a batch item)."""
     runs = history_io.load(path, options.fmt, options.max_bytes, options.run)
+    return report_runs(runs, options, out, taken, base)
+
+
+def report_runs(
+    runs: Sequence[History],
+    options: Options,
+    out: Path,
+    taken: set[str] | None = None,
+    base: str | None = None,
+) -> list[ReportResult]:
+    """Each run → its own folder under ``out``, written all or none: the one write path of
+    ``report``, batch items and the Python API (runs from files or from memory)."""
     folders = run_folders(out, [r.name for r in runs], set() if taken is None else taken, base)
     return [write_report(run, options, folder) for run, folder in zip(runs, folders, strict=True)]
 
