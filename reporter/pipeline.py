@@ -36,7 +36,7 @@ from reporter.render import (
 )
 from reporter.summary import build_summary, comparison_summary, dumps
 from reporter.writers import ReportContent, write_all
-from reporter.writers.html import browser_css, inline_svg, page_css
+from reporter.writers.html import standalone
 from reporter.writers.pdf import MAX_SOURCE
 
 __all__ = [
@@ -231,7 +231,8 @@ def render_comparison(
     )
     files = {"comparison.json": dumps(comparison_summary(comparison, t))}
     chosen = writers.chosen(options.to)
-    pages, log_lines = 0, tuple[str, ...]()
+    pages = 0  # no PDF asked for: no pages, nothing logged
+    log_lines: tuple[str, ...] = ()
     if "pdf" in chosen:
         data = Attached(
             "comparison.json", files["comparison.json"], "Data", "the comparison as numbers"
@@ -244,10 +245,10 @@ def render_comparison(
         files["comparison.pdf"] = pdf.data
         pages, log_lines = pdf.pages, tuple(pdf.warnings)
     if "html" in chosen:
-        inline = [inline_svg(svg, f"f{i}-") for i, (_, svg) in enumerate(plots)]
-        draft = render_compare_html(context, options.lang, inline, "")
-        css = browser_css(page_css(), draft)
-        files["comparison.html"] = render_compare_html(context, options.lang, inline, css).encode()
+        files["comparison.html"] = standalone(
+            lambda figures, css: render_compare_html(context, options.lang, figures, css),
+            [svg for _, svg in plots],
+        )
     return comparison, Rendered(files, pages, (), log_lines)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 from reporter.assets import subset_font, templates_dir
 from reporter.render import render_html
@@ -44,14 +44,23 @@ def page_css() -> str:
     return (templates_dir() / "report.css").read_text("utf-8") + SCREEN
 
 
+def standalone(render: Callable[[list[str], str], str], svgs: Sequence[bytes]) -> bytes:
+    """A page that needs nothing else: ``render(figures, css)`` lays it out with the figures
+    inline and the stylesheet inline; the page's characters decide the font subset, then the
+    page is laid out again with it. Used for the report and the comparison alike."""
+    figures = [inline_svg(svg, f"f{i}-") for i, svg in enumerate(svgs)]
+    draft = render(figures, "")
+    return render(figures, browser_css(page_css(), draft)).encode("utf-8")
+
+
 def write(content: ReportContent, files: Mapping[str, bytes]) -> dict[str, bytes]:
-    figures = [inline_svg(p.svg, f"f{i}-") for i, p in enumerate(content.plots)]
-    css = page_css()
-    lang = content.options.lang
-    # the page's characters decide the font subset; then the page is written with it
-    draft = render_html(content.context, lang, figures_inline=figures, css="")
-    page = render_html(content.context, lang, figures_inline=figures, css=browser_css(css, draft))
-    return {"report.html": page.encode("utf-8")}
+    page = standalone(
+        lambda figures, css: render_html(
+            content.context, content.options.lang, figures_inline=figures, css=css
+        ),
+        [p.svg for p in content.plots],
+    )
+    return {"report.html": page}
 
 
 def browser_css(css: str, text: str) -> str:
