@@ -47,31 +47,6 @@ __all__ = [
 
 SNIFF_BYTES = 64 * 1024  # enough for a JSON Lines header row (mmcv's env_info runs to kBs)
 
-# The registry: one line per format, in the order content is sniffed.
-REGISTRY: tuple[Format, ...] = (
-    mlflow.FILE_STORE,
-    mlflow.SQLITE,
-    wandb_run.RUN_FILE,
-    tfevents.EVENTS,
-    keras.PICKLE,
-    hf.TRAINER_STATE,
-    jsonl.JSON_LINES,
-    boosting.EVALS_JSON,
-    boosting.CONSOLE,
-    wandb_run.SUMMARY,
-    wandb_run.OUTPUT_LOG,
-    kerastuner.TRIAL,
-    keras.JSON,
-    yolo.RESULTS_TXT,
-    yolo.RESULTS_CSV,
-    fastai.HISTORY_CSV,
-    csvlog.LIGHTNING,
-    csvlog.KERAS_CSV,
-)
-FORMATS: dict[str, Format] = {f.name: f for f in REGISTRY if f.read is not None}
-FOLDER_FORMATS: dict[str, Format] = {f.name: f for f in REGISTRY if f.read_folder is not None}
-
-
 def _read_report_pdf(data: bytes, path: str, run: str | None) -> list[History]:
     """A report PDF made by reporter: its attached history, read by the format it is in, as
     the run it was (same name and source in summary.json), marked as read again."""
@@ -114,12 +89,38 @@ REPORT_PDF = Format(
     reread.looks_report_pdf,
     discover=False,
 )
-FORMATS[REPORT_PDF.name] = REPORT_PDF
+
+# The registry: one line per format, in the order content is sniffed.
+REGISTRY: tuple[Format, ...] = (
+    mlflow.FILE_STORE,
+    mlflow.SQLITE,
+    wandb_run.RUN_FILE,
+    tfevents.EVENTS,
+    keras.PICKLE,
+    hf.TRAINER_STATE,
+    jsonl.JSON_LINES,
+    boosting.EVALS_JSON,
+    boosting.CONSOLE,
+    wandb_run.SUMMARY,
+    wandb_run.OUTPUT_LOG,
+    kerastuner.TRIAL,
+    keras.JSON,
+    yolo.RESULTS_TXT,
+    yolo.RESULTS_CSV,
+    fastai.HISTORY_CSV,
+    csvlog.LIGHTNING,
+    csvlog.KERAS_CSV,
+    REPORT_PDF,
+)
+FORMATS: dict[str, Format] = {f.name: f for f in REGISTRY if f.read is not None}
+FOLDER_FORMATS: dict[str, Format] = {f.name: f for f in REGISTRY if f.read_folder is not None}
+
+
 
 
 def format_help() -> str:
     """The ``--format`` choices, one phrase each, from the registry."""
-    return "; ".join(f"{f.name} ({f.describe})" for f in (*REGISTRY, REPORT_PDF))
+    return "; ".join(f"{f.name} ({f.describe})" for f in REGISTRY)
 
 
 def _names(formats: object = REGISTRY) -> str:
