@@ -90,10 +90,16 @@ class Attached:
 DEFAULT_EPOCH = 315532800  # 1980-01-01, the ZIP epoch
 
 
-def source_date_epoch() -> int:
-    """SOURCE_DATE_EPOCH if set to a whole number of seconds, else 1980-01-01."""
+def asked_epoch() -> int | None:
+    """SOURCE_DATE_EPOCH when set to a whole number of seconds, else ``None``."""
     raw = os.environ.get("SOURCE_DATE_EPOCH", "")
-    return int(raw) if raw.isdigit() else DEFAULT_EPOCH
+    return int(raw) if raw.isdigit() else None
+
+
+def source_date_epoch() -> int:
+    """The date stamped into a PDF's insides: SOURCE_DATE_EPOCH, else 1980-01-01."""
+    asked = asked_epoch()
+    return DEFAULT_EPOCH if asked is None else asked
 
 
 @contextmanager

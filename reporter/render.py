@@ -8,7 +8,6 @@ and sentence; the template only loops and lays out. Autoescaping is always on
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -23,6 +22,7 @@ from reporter.analysis import Analysis, is_eval_sets, positions, xnum
 from reporter.analysis.series import final, x_at
 from reporter.assets import templates_dir, version
 from reporter.errors import visible
+from reporter.export import asked_epoch
 from reporter.history.model import Note
 from reporter.i18n import Messages, Text, messages
 from reporter.metrics import Family, Metric
@@ -170,10 +170,10 @@ def _visible(value: Any) -> Any:
 
 def _created() -> str:
     """The date a reproducible build asks for (SOURCE_DATE_EPOCH), else none at all."""
-    raw = os.environ.get("SOURCE_DATE_EPOCH", "")
-    if not raw.isdigit():
+    asked = asked_epoch()
+    if asked is None:
         return ""
-    return datetime.fromtimestamp(int(raw), tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(asked, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 ALT_SERIES = 4  # series named in a figure's alternative text
