@@ -419,7 +419,7 @@ def held_out_not_learning(
         stuck = _stuck(history[m.val].values)  # type: ignore[index]
         if stuck is not None and stuck[0] < 0.99:
             side = _training_side(history, m.train, m.direction, ex)
-            return _not_learning_finding(m.val or "", stuck, "constant", side)
+            return _not_learning_finding(m.val or "", stuck, side)
     stuck = _stuck(v)
     ideal = 0.0 if mode == "min" else 1.0
     if (
@@ -430,7 +430,7 @@ def held_out_not_learning(
         side = _training_side(
             history, train, catalog.metric(train).direction if train else None, ex
         )
-        return _not_learning_finding(monitor, stuck, "constant", side)
+        return _not_learning_finding(monitor, stuck, side)
     best = best_index(v, mode)
     if best == 0 and train is not None:
         side = _training_side(history, train, catalog.metric(train).direction, ex)
@@ -448,7 +448,7 @@ def held_out_not_learning(
 
 
 def _not_learning_finding(
-    metric: str, stuck: tuple[float, float], how: str, side: dict[str, Any]
+    metric: str, stuck: tuple[float, float], side: dict[str, Any]
 ) -> Finding:
     value, share = stuck
     chance = _chance(value)

@@ -135,15 +135,20 @@ def _with_fitness(
         return None, {}
     series[FITNESS] = Series(FITNESS, values.astype(np.float64), x.copy(), "epoch")
     roles[FITNESS] = "val"
-    finite = np.isfinite(values)
-    if finite.any():
-        # best_fitness moves on a strict improvement, but best.pt is saved again whenever an
-        # epoch equals it: on a tie the file holds the *last* epoch with the highest fitness
-        top = np.nanmax(np.where(finite, values, -np.inf))
-        i = int(np.flatnonzero(values == top)[-1])
+    i = _best_pt(values)
+    if i is not None:
         info["best.pt"] = f"{_label(x[i])} (fitness {values[i]:.5g})"
-        info["_best_x"] = repr(float(x[i]))
     return FITNESS, {"formula": formula}
+
+
+def _best_pt(fitness: np.ndarray) -> int | None:
+    """The row best.pt holds: best_fitness moves on a strict improvement, but best.pt is
+    saved again whenever an epoch equals it, so on a tie it is the *last* highest row."""
+    finite = np.isfinite(fitness)
+    if not finite.any():
+        return None
+    top = np.nanmax(np.where(finite, fitness, -np.inf))
+    return int(np.flatnonzero(fitness == top)[-1])
 
 
 def _label(x: float) -> str:
@@ -293,7 +298,7 @@ def _one_run(
 ) -> list[History]:
     parent = Path(path).parent.name
     name = parent if parent and Path(path).stem == "results" else Path(path).stem
-    best_x = info.pop("_best_x", None)
+    best = _best_pt(series[FITNESS].values) if FITNESS in series else None
     hist = History(
         name,
         Path(path),
@@ -309,7 +314,7 @@ def _one_run(
         monitor_facts=facts,
         roles=roles,
         directions={k: v for k, v in _DIRECTIONS.items() if k in series},
-        best_checkpoint=float(best_x) if best_x is not None else None,
+        best_checkpoint=None if best is None else float(series[FITNESS].x[best]),
     )
     return select([hist], run, path)
 
