@@ -410,10 +410,11 @@ def headline_png(analysis: Analysis, lang: str = "both") -> bytes | None:
     import numpy as np
 
     from reporter import plots
+    from reporter.figures import shown_families
     from reporter.i18n import messages
     from reporter.mplsafe import matplotlib
 
-    families = plots.shown_families(analysis.catalog)[0]
+    families = shown_families(analysis.catalog)[0]
     if not families:
         return None
     monitor = analysis.recommendation.monitor

@@ -16,7 +16,6 @@ import click
 
 from reporter.config import LANGS, Options, outputs
 from reporter.errors import ConfigError, ReporterError, clean
-from reporter.history import format_help, is_history_file  # the reader registry (numpy only)
 from reporter.i18n import messages
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -44,14 +43,27 @@ def _labels(path: Path | None) -> tuple[str, ...]:
     return tuple(clean(line.strip(), 80) for line in text.splitlines()[:100_000])
 
 
+class _FormatOption(click.Option):
+    """``--format``: its help lists the registry's readers, built only when help is shown (the
+    registry imports every reader, and ``report`` forks its PDF engine before that)."""
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        from reporter.history import format_help  # the reader registry (numpy)
+
+        self.help = "Reader to use instead of sniffing the content: " + format_help() + "."
+        return super().get_help_record(ctx)
+
+
 def _default_inputs() -> list[Path]:
+    from reporter import history  # the reader registry (numpy)
+
     folder = Path("histories")
     if not folder.is_dir():
         raise click.UsageError("no PATH given and there is no histories/ folder here")
     files = sorted(
         p
         for p in folder.iterdir()
-        if p.is_file() and not p.name.startswith(".") and is_history_file(p)
+        if p.is_file() and not p.name.startswith(".") and history.is_history_file(p)
     )
     if not files:
         raise click.UsageError("no PATH given and histories/ holds no history files")
@@ -111,7 +123,7 @@ def analysis_options(f: Any) -> Any:
             "--format",
             "fmt",
             metavar="NAME",
-            help="Reader to use instead of sniffing the content: " + format_help() + ".",
+            cls=_FormatOption,
         ),
         click.option(
             "--run",
@@ -216,9 +228,17 @@ def report(paths: tuple[Path, ...], out: Path, quiet: bool, debug: bool, **kw: A
     _setup_logging(quiet, debug)
     options = _options(kw)
     inputs = list(paths) or _default_inputs()
-    from reporter.export import preload
+    from reporter import engine
 
-    preload()  # WeasyPrint loads its C libraries while matplotlib draws
+    # forked before matplotlib is imported: WeasyPrint loads in the engine meanwhile, and the
+    # engine lays each report's pages out while this process draws its figures
+    with engine.running("pdf" in options.to):
+        failed = _report_all(inputs, options, out, quiet, debug)
+    sys.exit(EXIT_FAILED if failed else EXIT_OK)
+
+
+def _report_all(inputs: list[Path], options: Options, out: Path, quiet: bool, debug: bool) -> int:
+    """Report every input; the number that failed."""
     from reporter.api import report_with  # the library call (matplotlib, WeasyPrint inside)
 
     failed = 0
@@ -246,7 +266,7 @@ def report(paths: tuple[Path, ...], out: Path, quiet: bool, debug: bool, **kw: A
                 f"{clean(exc, 200)}); rerun with --debug for details",
                 err=True,
             )
-    sys.exit(EXIT_FAILED if failed else EXIT_OK)
+    return failed
 
 
 @main.command()

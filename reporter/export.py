@@ -13,20 +13,20 @@ import atexit
 import base64
 import contextlib
 import errno
+import functools
 import gc
 import logging
 import os
 import re
 import secrets
 import sys
-import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from reporter.assets import font_files, lite_font, templates_dir
 from reporter.errors import OutputError, RenderError
@@ -124,24 +124,82 @@ class PdfResult:
     fetched: list[str] = field(default_factory=list)
 
 
-_preloading: threading.Thread | None = None
+def import_weasyprint() -> None:
+    """Import WeasyPrint (and fontTools, for the font subsets) if not done yet.
+
+    WeasyPrint tries up to six names for each of its seven C libraries, and every name that
+    misses makes ``ctypes.util.find_library`` start ``ldconfig -p`` (then ``gcc`` and ``ld``)
+    again: about 20 child processes, 0.13 s. During the import one ``ldconfig -p`` listing
+    answers those lookups (a name it does not list is a miss; the libraries' own sonames
+    are among the names tried and load directly). Without ``ldconfig`` nothing changes."""
+    if "weasyprint.pdf" in sys.modules:
+        return
+    import ctypes.util
+
+    find = ctypes.util.find_library
+    listing = _ldconfig_listing()
+    if listing is not None:
+
+        def listed(name: str) -> str | None:
+            m = re.search(rb"\s(lib%s\.[^\s]+)\s+\(" % re.escape(name.encode()), listing)
+            return m.group(1).decode() if m else None
+
+        ctypes.util.find_library = listed
+    try:
+        import weasyprint.pdf  # noqa: F401  (~0.2 s: Pango, HarfBuzz and fontconfig via dlopen)
+    finally:
+        ctypes.util.find_library = find
 
 
-def preload() -> None:
-    """Start importing WeasyPrint in a background thread, for a command that will draw figures
-    first (``reporter report``): about half of its import time is spent loading Pango,
-    HarfBuzz and fontconfig with ``dlopen``, which lets the figures be drawn meanwhile.
-    :func:`html_to_pdf` waits for it; a failed import is simply retried there. A batch worker
-    imports everything in its warm-up instead."""
-    global _preloading
-    if _preloading is None and "weasyprint" not in sys.modules:
-        _preloading = threading.Thread(target=_import_engine, name="weasyprint-import", daemon=True)
-        _preloading.start()
+def _ldconfig_listing() -> bytes | None:
+    """``ldconfig -p`` as ``ctypes.util.find_library`` runs it; ``None`` if it cannot run."""
+    import subprocess
+
+    for ldconfig in ("/sbin/ldconfig", "/usr/sbin/ldconfig"):
+        if os.path.exists(ldconfig):
+            try:
+                run = subprocess.run(
+                    [ldconfig, "-p"],
+                    capture_output=True,
+                    env={"LC_ALL": "C", "LANG": "C"},
+                    timeout=10,
+                    check=False,
+                )
+            except (OSError, subprocess.SubprocessError):
+                return None
+            return run.stdout if run.returncode == 0 else None
+    return None
 
 
-def _import_engine() -> None:
-    with contextlib.suppress(BaseException):  # html_to_pdf imports it again and reports errors
-        import weasyprint.pdf  # noqa: F401  (and fontTools, for the font subsets)
+def warm_engine() -> None:
+    """Pay once what every PDF of this process would: import WeasyPrint, register the report's
+    fonts, then keep the collector off it all."""
+    import_weasyprint()
+    _font_config()
+    _srgb_bytes()
+    _settle_heap()
+
+
+def forget_inherited() -> None:
+    """In a forked engine: drop the parent's font configuration without removing its temp
+    font folder (the parent still uses it); :func:`warm_engine` builds the engine's own."""
+    if _font_config.cache_info().currsize:
+        inherited = _font_config()
+        if hasattr(inherited, "_folder"):
+            inherited._folder = None  # WeasyPrint removes the folder it names when dropped
+        _font_config.cache_clear()
+
+
+def release_engine() -> None:
+    """Undo :func:`warm_engine` before a process ends without running ``atexit`` (a forked
+    engine): remove the temp font folder of its font configuration."""
+    import shutil
+
+    if _font_config.cache_info().currsize:
+        folder = getattr(_font_config(), "_folder", None)
+        _font_config.cache_clear()
+        if folder:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 PDF_VARIANT = "pdf/a-3a"  # archival (PDF/A-3, accessible "a" level: tagged), files attached
@@ -165,23 +223,33 @@ def _srgb_profile() -> Any:
     )
 
 
+class Later(Protocol):
+    """Figures still being drawn: a box of the right size for each now, the drawing later."""
+
+    boxes: Mapping[str, bytes]  # asset: URL -> an empty SVG of the figure's size
+
+    def wait(self, url: str) -> bytes | None:
+        """The figure's SVG, once drawn; ``None`` when the render was abandoned."""
+
+
 def html_to_pdf(
-    html: str, figures: Mapping[str, bytes], attachments: tuple[Attached, ...] = ()
+    html: str,
+    figures: Mapping[str, bytes],
+    attachments: tuple[Attached, ...] = (),
+    later: Later | None = None,
 ) -> PdfResult:
     """Lay out ``html`` and write a PDF/A-3a: tagged (headings, tables, figures with their
     ``alt`` text, each passage's language from its ``lang``), XMP metadata from the page's
     ``<title>`` and ``<meta>``, ``attachments`` as associated files, and the same bytes for
     the same input (a document id derived from the content, fixed timestamps). ``figures``
-    maps ``asset:`` URLs to SVG bytes.
+    maps ``asset:`` URLs to SVG bytes. With ``later``, its figures are laid out as empty boxes
+    of their size and drawn in only when the pages are painted, as they arrive: the same
+    bytes as with every figure given up front.
 
     Korean text breaks between 어절 only (:func:`reporter.hangul.keep_words`): WeasyPrint has
     no ``word-break: keep-all``."""
-    if _preloading is not None:
-        _preloading.join()
-    from weasyprint import (
-        HTML,  # ~1 s to import: the batch parent only needs atomic_write
-        Attachment,
-    )
+    import_weasyprint()  # the batch parent only needs atomic_write: imported here
+    from weasyprint import HTML, Attachment
     from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
     _settle_heap()
@@ -194,9 +262,10 @@ def html_to_pdf(
 
         def fetch(self, url: str, headers: object = None) -> URLFetcherResponse:
             fetched.append(url)
-            if url in figures:
+            body = figures.get(url) or (later.boxes.get(url) if later is not None else None)
+            if body is not None:
                 return URLFetcherResponse(
-                    url, body=figures[url], headers={"Content-Type": "image/svg+xml"}
+                    url, body=body, headers={"Content-Type": "image/svg+xml"}
                 )
             if url in files:
                 path = files[url]
@@ -217,9 +286,19 @@ def html_to_pdf(
 
     with _captured_logs() as logs, _fixed_time():
         try:
+            images: dict[str, Any] = {}  # WeasyPrint's image cache, by URL
             document = HTML(string=keep_words(html), url_fetcher=AssetFetcher()).render(
-                font_config=_font_config()
+                font_config=_font_config(), cache=images
             )
+            if later is not None and not _draw_later(images, later, AssetFetcher()):
+                # not the SVG images this was written for (another WeasyPrint?): wait for
+                # every figure and lay the page out again with them
+                drawn = {url: later.wait(url) for url in later.boxes}
+                if any(svg is None for svg in drawn.values()):
+                    return PdfResult(b"", 0, [], fetched)
+                return html_to_pdf(
+                    html, {**figures, **drawn}, attachments  # type: ignore[dict-item]
+                )
             stamp = datetime.fromtimestamp(source_date_epoch(), tz=UTC)
             files_in = [
                 Attachment(
@@ -246,8 +325,51 @@ def html_to_pdf(
         except FatalURLFetchingError as exc:
             raise RenderError(str(exc)) from None
     assert isinstance(data, bytes)
+    if later is not None and getattr(later, "abandoned", False):
+        return PdfResult(b"", 0, [], fetched)
     check_pdf(data, len(document.pages))
     return PdfResult(data, len(document.pages), logs.messages, fetched)
+
+
+def _draw_later(images: dict[str, Any], later: Later, fetcher: Any) -> bool:
+    """Point each figure box WeasyPrint laid out at a drawing that waits for the figure:
+    when its page is painted, the figure's SVG (once drawn) is parsed and drawn in the box,
+    as WeasyPrint draws any SVG image. ``False`` when a box is not WeasyPrint's SVG image."""
+    from weasyprint.images import SVGImage  # as above: only when rendering
+
+    if not all(
+        isinstance(images.get(url), SVGImage) and hasattr(images[url], "_context")
+        for url in later.boxes
+    ):
+        return False
+    for url in later.boxes:
+        box = images[url]
+        box.draw = functools.partial(_draw_when_drawn, box, url, later, fetcher)
+    return True
+
+
+def _draw_when_drawn(
+    box: Any,
+    url: str,
+    later: Later,
+    fetcher: Any,
+    stream: Any,
+    width: float,
+    height: float,
+    style: Any,
+) -> None:
+    from weasyprint.images import ElementTree, SVGImage  # as above: only when rendering
+    from weasyprint.logger import LOGGER
+
+    svg = later.wait(url)
+    if svg is None:  # abandoned: the PDF is thrown away
+        return
+    try:  # parsed as WeasyPrint parses an SVG it fetches, in the same layout context
+        image = SVGImage(ElementTree.fromstring(svg), url, fetcher, box._context)
+    except Exception as exc:
+        LOGGER.error("Failed to load image at %r: %s", url, exc)
+        return
+    image.draw(stream, width, height, style)
 
 
 @cache

@@ -17,18 +17,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from reporter import figures, writers
 from reporter import history as history_io
-from reporter import writers
 from reporter.analysis import Analysis, analyze
 from reporter.compare import Comparison, compare
 from reporter.config import Options
+from reporter.drawing import Drawing
 from reporter.errors import ConfigError
 from reporter.export import Attached, html_to_pdf, write_files
 from reporter.history.model import History, Note, note
 from reporter.history.reread import REREAD_KEY
 from reporter.i18n import Messages, Text, messages
 from reporter.naming import run_folders, safe_name
-from reporter.plots import draw, draw_comparison
 from reporter.render import (
     build_compare_context,
     build_context,
@@ -36,6 +36,7 @@ from reporter.render import (
 )
 from reporter.summary import build_summary, comparison_summary, dumps
 from reporter.writers import ReportContent, write_all
+from reporter.writers.content import FiguresChanged
 from reporter.writers.html import standalone
 from reporter.writers.pdf import MAX_SOURCE
 
@@ -103,37 +104,52 @@ class ComparisonResult:
 
 
 def render_report(history: History, options: Options) -> tuple[Analysis, Rendered]:
-    """Analyse and draw one run, then let the chosen writers (``options.to``) turn it into
-    files: ``summary.json`` always, ``report.pdf`` and ``report.html`` as asked."""
+    """Analyse one run and plan its figures, then let the chosen writers (``options.to``) turn
+    it into files: ``summary.json`` always, ``report.pdf`` and ``report.html`` as asked. The
+    figures are drawn when a writer first needs them (for the PDF: while the PDF engine lays
+    the pages out, see :mod:`reporter.engine`)."""
     t = messages()
     analysis = analyze(history, options)
-    plots = draw(analysis, options.lang, t)
+    drawing = Drawing(analysis, options.lang, t, figures.plan(analysis))
+    source = _source(history, options, t)
+    try:
+        return analysis, _write(analysis, options, drawing, source, t)
+    except FiguresChanged:  # a figure failed: its warning goes on the page and in the summary
+        return analysis, _write(analysis, options, drawing, source, t)
+
+
+def _write(
+    analysis: Analysis,
+    options: Options,
+    drawing: Drawing,
+    source: tuple[bytes | None, str, list[Text]],
+    t: Messages,
+) -> Rendered:
+    failed = drawing.plots if drawing.done else []
     warnings = (
         *analysis.warnings,
         *(
             note("warn.plot_failed", figure=p.family.key, reason=p.failed)
-            for p in plots
+            for p in failed
             if p.failed
         ),
     )
-    source, source_name, notes = _source(history, options, t)
-    urls = [f"asset:fig/{i}.svg" for i in range(len(plots))]
-    context = build_context(
-        analysis, urls, t, [p.thinned for p in plots], warnings, options.lang, notes
-    )
+    urls = [f"asset:fig/{i}.svg" for i in range(len(drawing.plans))]
+    body, name, notes = source
+    context = build_context(analysis, urls, t, drawing.thinned, warnings, options.lang, notes)
     content = ReportContent(
         analysis,
         options,
-        plots,
+        drawing,
         context,
         build_summary(analysis, options, t, warnings),
         warnings,
-        source,
-        source_name,
+        body,
+        name,
     )
     files = write_all(content, writers.chosen(options.to))
     pages = content.pages[0] if content.pages else 0
-    return analysis, Rendered(files, pages, warnings, tuple(content.export_log))
+    return Rendered(files, pages, warnings, tuple(content.export_log))
 
 
 IN_MEMORY = ("python-dict", "keras-history", "dataframe")  # histories the API got as objects
@@ -224,6 +240,8 @@ def render_comparison(
         raise ConfigError("compare needs at least two runs")
     t = messages()
     comparison = compare([analyze(r, options) for r in runs], "series" if series else "first")
+    from reporter.plots import draw_comparison  # heavy: matplotlib
+
     plots = draw_comparison(comparison, options.lang, t)
     urls = [f"asset:fig/{i}.svg" for i in range(len(plots))]
     context = build_compare_context(

@@ -9,9 +9,7 @@ the axes so they never hide data. A class keeps its colour in every figure.
 from __future__ import annotations
 
 import io
-import itertools
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -19,10 +17,19 @@ import numpy as np
 
 from reporter.analysis import Analysis, positions, xnum
 from reporter.analysis.criteria import TENSORBOARD_WEIGHT, tensorboard_smooth
-from reporter.analysis.series import final
 from reporter.assets import LITE_FAMILY, font_files, lite_font
+from reporter.figures import (
+    SPLITS,
+    FigurePlan,
+    Plot,
+    class_colour,
+    crowded,
+    plan,
+    plan_figure,
+    run_colour,
+)
 from reporter.i18n import Text
-from reporter.metrics import Catalog, Family, Metric
+from reporter.metrics import Family, Metric
 from reporter.mplsafe import (
     Figure,
     FigureCanvasAgg,
@@ -33,18 +40,6 @@ from reporter.mplsafe import (
 )
 from reporter.naming import shorten
 
-CLASS_COLOURS = (
-    "#1f77b4",
-    "#ff7f0e",
-    "#2ca02c",
-    "#d62728",
-    "#9467bd",
-    "#8c564b",
-    "#e377c2",
-    "#7f7f7f",
-    "#bcbd22",
-    "#17becf",
-)
 STOP_COLOUR = "#c0392b"
 KEEP_COLOUR = "#1e8449"
 WINDOW_COLOUR = "#e74c3c"
@@ -99,54 +94,6 @@ def style() -> dict[str, Any]:
     return rc
 
 
-def class_colour(index: int) -> str:
-    return CLASS_COLOURS[index % len(CLASS_COLOURS)]
-
-
-@dataclass(frozen=True)
-class Plot:
-    """A drawn figure: the family it shows, its SVG bytes, and the series drawn thinned
-    (name, points drawn, points logged)."""
-
-    family: Family
-    svg: bytes
-    thinned: tuple[tuple[str, int, int], ...] = ()
-    failed: str | None = None  # why the figure could not be drawn (a placeholder is shown)
-
-
-MAX_POINTS = 1200  # per line: about two points per pixel column of a 7.4-inch figure
-
-
-def thin(x: Any, y: Any, keep: tuple[int, ...] = (), max_points: int = MAX_POINTS) -> Any:
-    """Indices of a long series to draw: the min and the max of every x bucket (so the shape and
-    every extreme survive), plus the first, the last, the global extremes and ``keep``.
-    Gaps (NaN) stay gaps. The analysis always uses the full series."""
-    n = int(np.asarray(y).shape[0])
-    if n <= max_points:
-        return np.arange(n)
-    yv = np.asarray(y, dtype=np.float64)
-    finite = np.isfinite(yv)
-    buckets = max(1, max_points // 2)
-    edges = np.linspace(0, n, buckets + 1).astype(int)
-    chosen: list[int] = [0, n - 1, *keep]
-    if finite.any():
-        masked_lo = np.where(finite, yv, np.inf)
-        masked_hi = np.where(finite, yv, -np.inf)
-        chosen += [int(np.argmin(masked_lo)), int(np.argmax(masked_hi))]
-    for a, b in itertools.pairwise(edges.tolist()):
-        if b <= a:
-            continue
-        seg = finite[a:b]
-        if not seg.any():
-            chosen.append(a)  # keep the gap visible
-            continue
-        chosen.append(a + int(np.argmin(np.where(seg, yv[a:b], np.inf))))
-        chosen.append(a + int(np.argmax(np.where(seg, yv[a:b], -np.inf))))
-        if not seg.all():
-            chosen.append(a + int(np.flatnonzero(~seg)[0]))
-    return np.unique(np.clip(np.array(chosen, dtype=int), 0, n - 1))
-
-
 Label = Callable[..., Text]
 
 
@@ -163,26 +110,23 @@ def _draw_metric(
     metric: Metric,
     colour: str,
     label: str,
-    thinned: list[tuple[str, int, int]] | None = None,
+    points: Mapping[str, Any],
 ) -> list[str]:
-    """Draw every split of ``metric`` in one colour; return the splits drawn.
+    """Draw every split of ``metric`` in one colour, each series at the points its figure's
+    plan chose (``points``); return the splits drawn.
 
     Only the first split drawn carries ``label`` in the legend; the line style
     (solid validation, dashed train, dotted test) is explained by its own entries.
     """
     history = analysis.history
     drawn: list[str] = []
-    thinned = thinned if thinned is not None else []
-    for split in ("val", "train", "test"):
+    for split in SPLITS:
         name = metric.series.get(split)  # type: ignore[call-overload,unused-ignore]
         if name is None:
             continue
         s = history[name]
         ls, lw, alpha = SPLIT_STYLE[split]
-        best = analysis.bests.get(name)
-        idx = thin(s.x, s.values, (best.index,) if best is not None else ())
-        if idx.shape[0] < len(s):
-            thinned.append((name, int(idx.shape[0]), len(s)))
+        idx = points[name]
         ax.plot(
             s.x[idx],
             s.values[idx],
@@ -328,32 +272,35 @@ def build_figure(
     lang: str,
     t: Label,
     thinned: list[tuple[str, int, int]] | None = None,
+    plan: FigurePlan | None = None,
 ) -> Figure:
-    """The matplotlib figure for one family (not yet saved); long series are drawn thinned
-    (see :func:`thin`) and listed in ``thinned``."""
+    """The matplotlib figure for one family (not yet saved), drawn as ``plan`` (by default
+    :func:`reporter.figures.plan_figure`) says: its size, its lines, the points of long
+    series (see :func:`thin`), which are listed in ``thinned``."""
+    plan = plan or plan_figure(analysis, family)
+    if thinned is not None:
+        thinned.extend(plan.thinned)
     # A fixed layout: constrained layout would draw every figure twice (half the cost).
-    fig = Figure(figsize=(7.4, 2.9))
+    fig = Figure(figsize=plan.size)
     ax = fig.add_axes((0.085, 0.15, 0.6, 0.8))  # resized to fit the legend by _make_room
     splits: set[str] = set()
-    many = family.kind == "per_class" and len(family.metrics) > MAX_CLASS_LINES
-    if many:
-        fig.set_size_inches(7.4, 5.4)
+    many = crowded(family)
+    points = plan.points
     if family.kind == "per_class":
-        members = _extreme_classes(analysis, family) if many else list(family.metrics)
-        for pos, m in enumerate(members):
+        for pos, m in enumerate(plan.members):
             idx = m.class_index or 0
             label = m.label or _label(t("plot.class", index=idx), lang)
             # ≤ 10 classes: a class keeps its colour in every figure; beyond, the few lines
             # drawn get distinct colours (the heatmap shows every class)
             colour = class_colour(pos if many else idx)
-            splits.update(_draw_metric(ax, analysis, m, colour, label, thinned))
+            splits.update(_draw_metric(ax, analysis, m, colour, label, points))
         ax.set_ylabel(_fit(family.key))
     else:
-        for i, m in enumerate(family.metrics):
+        for i, m in enumerate(plan.members):
             label = m.base if len(family.metrics) > 1 else next(iter(m.series.values()))
             if len(family.metrics) == 1 and len(m.series) > 1:
                 label = m.base
-            splits.update(_draw_metric(ax, analysis, m, class_colour(i), label, thinned))
+            splits.update(_draw_metric(ax, analysis, m, class_colour(i), label, points))
         ax.set_ylabel(_fit(family.metrics[0].base if len(family.metrics) == 1 else family.key))
     if any(str(line.get_gid()).startswith("smoothed:") for line in ax.get_lines()):
         ax.add_line(
@@ -397,36 +344,6 @@ def build_figure(
     if many:
         _class_heatmap(fig, ax, analysis, family, lang, t)
     return fig
-
-
-MAX_FIGURES = 40
-
-
-def shown_families(catalog: Catalog) -> tuple[list[Family], int]:
-    """The families that get a figure (the first MAX_FIGURES, loss and classes first) and how
-    many more there are; the rest are in summary.json."""
-    families = list(catalog.families)
-    return families[:MAX_FIGURES], max(0, len(families) - MAX_FIGURES)
-
-
-MAX_CLASS_LINES = 10  # beyond this, a class × epoch heatmap plus the best and worst classes
-EXTREME_CLASSES = 3
-
-
-def _final_value(analysis: Analysis, name: str) -> float:
-    value = final(analysis.history[name].values)
-    return float("nan") if value is None else value
-
-
-def _extreme_classes(analysis: Analysis, family: Family) -> list[Metric]:
-    """The best and the worst classes at the last epoch (the ones drawn as lines)."""
-    members = [m for m in family.metrics if m.val or m.train]
-    key = [(m, _final_value(analysis, m.val or m.train or "")) for m in members]
-    key = [(m, v) for m, v in key if np.isfinite(v)]
-    reverse = (family.metrics[0].direction or "max") == "max"
-    key.sort(key=lambda p: p[1], reverse=reverse)
-    chosen = key[:EXTREME_CLASSES] + key[-EXTREME_CLASSES:]
-    return list(dict.fromkeys(m for m, _ in chosen))
 
 
 def _class_heatmap(
@@ -572,15 +489,18 @@ def _styles_to_attributes(root: Any) -> None:
             del el.attrib["transform"]
 
 
-def draw(analysis: Analysis, lang: str, t: Label) -> list[Plot]:
-    """Every family of ``analysis`` drawn as SVG, in catalog order."""
+def draw(
+    analysis: Analysis, lang: str, t: Label, plans: Sequence[FigurePlan] | None = None
+) -> list[Plot]:
+    """Every figure of ``plans`` (by default :func:`reporter.figures.plan`) drawn as SVG, in
+    catalog order."""
     plots = []
     with matplotlib.rc_context(style()):  # type: ignore[arg-type]
-        for family in shown_families(analysis.catalog)[0]:
-            thinned: list[tuple[str, int, int]] = []
+        for p in plan(analysis) if plans is None else plans:
+            family = p.family
             try:
                 with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                    fig = build_figure(analysis, family, lang, t, thinned)
+                    fig = build_figure(analysis, family, lang, t, None, p)
                     svg = render_svg(fig)
             except PLOT_ERRORS as exc:
                 # e.g. values near ±1e308: matplotlib's transforms overflow ("arange: cannot
@@ -588,7 +508,7 @@ def draw(analysis: Analysis, lang: str, t: Label) -> list[Plot]:
                 reason = f"{type(exc).__name__}: {exc}"
                 plots.append(Plot(family, _placeholder(t, lang), (), reason))
                 continue
-            plots.append(Plot(family, svg, tuple(thinned)))
+            plots.append(Plot(family, svg, p.thinned))
             fig.clear()
     return plots
 
@@ -601,24 +521,6 @@ def _placeholder(t: Label, lang: str) -> bytes:
     fig = Figure(figsize=(7.4, 0.8))
     fig.text(0.5, 0.5, _label(t("plot.failed"), lang), ha="center", va="center", color="#b00")
     return render_svg(fig)
-
-
-RUN_COLOURS = (
-    "#1f77b4",
-    "#d62728",
-    "#2ca02c",
-    "#ff7f0e",
-    "#9467bd",
-    "#8c564b",
-    "#e377c2",
-    "#7f7f7f",
-    "#bcbd22",
-    "#17becf",
-)
-
-
-def run_colour(index: int) -> str:
-    return RUN_COLOURS[index % len(RUN_COLOURS)]
 
 
 def comparison_families(comparison: Any) -> list[tuple[Family, list[str]]]:

@@ -23,10 +23,10 @@ from reporter.analysis.series import final, x_at
 from reporter.assets import templates_dir, version
 from reporter.errors import visible
 from reporter.export import asked_epoch
+from reporter.figures import MAX_CLASS_LINES, run_colour, shown_families
 from reporter.history.model import Note
 from reporter.i18n import Messages, Text, messages
 from reporter.metrics import Family, Metric
-from reporter.plots import MAX_CLASS_LINES, run_colour, shown_families
 from reporter.sentences import (
     family_title,
     finding_text,

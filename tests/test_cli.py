@@ -58,13 +58,14 @@ def test_control_characters_in_paths_are_neutralised(tmp_path: Path) -> None:
 def test_a_failed_render_leaves_nothing_under_the_final_name(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from reporter import engine
     from reporter.errors import RenderError
-    from reporter.writers import pdf
 
     def broken(*args: object, **kwargs: object) -> object:
         raise RenderError("simulated layout failure")
 
-    monkeypatch.setattr(pdf, "html_to_pdf", broken)
+    # the PDF engine is forked by the command, after this: it renders with the broken function
+    monkeypatch.setattr(engine, "html_to_pdf", broken)
     out = tmp_path / "out"
     code, _, err = invoke("report", str(ROOT / "histories" / "1_l2.pkl"), "-o", str(out))
     assert code == 1 and "simulated layout failure" in err

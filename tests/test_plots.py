@@ -10,9 +10,10 @@ import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from reporter.analysis import analyze
+from reporter.figures import class_colour
 from reporter.history.model import History, epoch_series
 from reporter.i18n import messages
-from reporter.plots import build_figure, class_colour, draw, render_svg, style
+from reporter.plots import build_figure, draw, render_svg, style
 
 
 def seed_like(

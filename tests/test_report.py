@@ -163,7 +163,8 @@ def hostile_render() -> tuple[bytes, list[str], str]:
     from reporter.export import html_to_pdf
     from reporter.history.model import History, epoch_series
     from reporter.i18n import messages
-    from reporter.pipeline import analyze, build_context, draw
+    from reporter.pipeline import analyze, build_context
+    from reporter.plots import draw
     from reporter.render import render_html
 
     series = {

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from reporter.plots import MAX_POINTS, thin
+from reporter.figures import MAX_POINTS, thin
 
 from .conftest import render_one
 from .shapes import long_trainer_state
@@ -74,8 +74,9 @@ def test_heatmap_above_the_line_threshold(n_classes: int, heatmap: bool) -> None
     import matplotlib
 
     from reporter.analysis import analyze
+    from reporter.figures import EXTREME_CLASSES
     from reporter.i18n import messages
-    from reporter.plots import EXTREME_CLASSES, build_figure, style
+    from reporter.plots import build_figure, style
 
     a = analyze(_classes(n_classes))  # type: ignore[arg-type]
     fam = a.catalog.family("recall")
@@ -117,9 +118,9 @@ def test_labels_name_the_classes_and_long_names_stay_distinct() -> None:
 
 def test_hundreds_of_metrics_are_capped_with_a_pointer() -> None:
     from reporter.analysis import analyze
+    from reporter.figures import MAX_FIGURES, shown_families
     from reporter.history.model import History, epoch_series
     from reporter.i18n import messages
-    from reporter.plots import MAX_FIGURES, shown_families
     from reporter.render import MAX_BEST_ROWS, build_context
 
     series = {

@@ -50,8 +50,12 @@ class ItemResult:
 
 
 def warm_up() -> None:
-    """Pay the heavy imports once per worker, not once per report."""
-    from reporter import pipeline  # noqa: F401  (matplotlib, WeasyPrint, Jinja2)
+    """Pay the heavy imports once per worker, not once per report: WeasyPrint in the worker's
+    PDF engine (forked first, see :mod:`reporter.engine`), matplotlib and Jinja2 here."""
+    from reporter import engine
+
+    engine.start()  # before matplotlib: the engine only needs WeasyPrint
+    from reporter import pipeline  # noqa: F401  (matplotlib, Jinja2)
     from reporter.i18n import messages
     from reporter.plots import style
 

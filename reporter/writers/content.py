@@ -8,8 +8,9 @@ from typing import Any
 
 from reporter.analysis import Analysis
 from reporter.config import Options
+from reporter.drawing import Drawing
+from reporter.figures import Plot
 from reporter.history.model import Note
-from reporter.plots import Plot
 from reporter.render import ReportContext
 
 
@@ -19,7 +20,7 @@ class ReportContent:
 
     analysis: Analysis
     options: Options
-    plots: Sequence[Plot]
+    drawing: Drawing  # the figures: drawn when a writer first asks for them
     context: ReportContext  # for the PDF (figures as asset: URLs)
     summary: Mapping[str, Any]
     warnings: tuple[Note, ...] = ()
@@ -27,3 +28,13 @@ class ReportContent:
     source_name: str = ""
     export_log: list[str] = field(default_factory=list)  # what WeasyPrint said, for the log
     pages: list[int] = field(default_factory=list)  # the PDF's page count, once written
+
+    @property
+    def plots(self) -> Sequence[Plot]:
+        """The drawn figures (drawn now if no writer asked before)."""
+        return self.drawing.plots
+
+
+class FiguresChanged(Exception):
+    """A figure did not come out as planned (it failed, so the page must say so): the writers
+    start again from the drawn figures."""

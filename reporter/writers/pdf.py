@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from reporter.export import Attached, html_to_pdf
+from reporter import engine
+from reporter.drawing import Drawing
+from reporter.export import Attached
 from reporter.render import render_html
-from reporter.writers.content import ReportContent
+from reporter.writers.content import FiguresChanged, ReportContent
 
 MAX_SOURCE = 16 * 1024 * 1024
 SOURCE_PREFIX = "source-"  # the attached history's name: source-<its file name>
@@ -38,10 +40,23 @@ def write(content: ReportContent, files: Mapping[str, bytes]) -> dict[str, bytes
                 "the training history this report was made from",
             )
         )
-    urls = [f"asset:fig/{i}.svg" for i in range(len(content.plots))]
+    drawing = content.drawing
+    urls = [f"asset:fig/{i}.svg" for i in range(len(drawing.plans))]
     html = render_html(content.context, content.options.lang)
-    figures = {u: p.svg for u, p in zip(urls, content.plots, strict=True)}
-    pdf = html_to_pdf(html, figures, tuple(attached))
+    if drawing.done:
+        job = engine.job(html, tuple(attached), dict(zip(urls, _svgs(drawing), strict=True)))
+    else:  # the engine lays the page out while this process draws the figures
+        job = engine.job(html, tuple(attached), boxes=drawing.boxes(urls))
+        if not drawing.as_planned():
+            job.abandon()
+            raise FiguresChanged
+        for url, svg in zip(urls, _svgs(drawing), strict=True):
+            job.figure(url, svg)
+    pdf = job.result()
     content.export_log.extend(pdf.warnings)
     content.pages.append(pdf.pages)
     return {"report.pdf": pdf.data}
+
+
+def _svgs(drawing: Drawing) -> list[bytes]:
+    return [p.svg for p in drawing.plots]
