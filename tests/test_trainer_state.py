@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from reporter.analysis import analyze
 from reporter.history import load
 
-from .conftest import REAL, need
+from .conftest import REAL, ROOT, need
 
 
 def trainer_states() -> list[str]:
@@ -36,3 +40,39 @@ def test_best_metric_and_step_match_the_trainer(name: str) -> None:
     assert best.value == state["best_metric"] and best.epoch == step
     f = next(f for f in a.findings if f.code == "trainer_best")
     assert f.key == "finding.trainer_best_agrees"
+
+
+def test_run_info_keeps_the_files_order_whatever_the_hash_seed(tmp_path: Path) -> None:
+    """The closing summary entry's keys reach page 1 in the file's order: in every process,
+    so the same file gives the same PDF bytes (a set's order follows PYTHONHASHSEED)."""
+    summary = {
+        "train_steps_per_second": 4.3,
+        "total_flos": 1.2e17,
+        "train_loss": 0.31,
+        "train_runtime": 5938.5,
+        "train_samples_per_second": 277.2,
+    }
+    state = {
+        "log_history": [
+            {"loss": 0.9, "step": 10, "epoch": 1.0},
+            {"loss": 0.5, "step": 20, "epoch": 2.0},
+            {**summary, "step": 20, "epoch": 2.0},
+        ]
+    }
+    path = tmp_path / "trainer_state.json"
+    path.write_text(json.dumps(state))
+    script = (
+        "import sys; from reporter.history import load; "
+        "print(','.join(k for k in load(sys.argv[1])[0].info if k.startswith(('train', 'total'))))"
+    )
+    orders = {
+        subprocess.run(
+            [sys.executable, "-c", script, str(path)],
+            env={**os.environ, "PYTHONHASHSEED": str(seed), "PYTHONPATH": str(ROOT)},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        for seed in range(6)
+    }
+    assert orders == {",".join(summary)}

@@ -81,8 +81,9 @@ def read_hf(data: bytes, path: str, run: str | None = None) -> list[History]:
         if isinstance(epoch, int | float) and not isinstance(epoch, bool):
             step_epoch.append((float(step), float(epoch)))
         if "train_runtime" in entry:  # the closing summary entry
-            for k in SUMMARY_KEYS & entry.keys():
-                info[k] = str(entry[k])
+            for k in entry:  # in the file's order (a set's order changes between runs)
+                if k in SUMMARY_KEYS:
+                    info[k] = str(entry[k])
             continue
         for key, value in entry.items():
             if key in ("step", "epoch") or isinstance(value, bool):
