@@ -1,7 +1,7 @@
 """Do the pages still look the same? Render the shipped histories' reports with two versions of
 reporter and compare every page as an image.
 
-    python benchmarks/pages.py [--before REF] [--dpi 100] [--threshold 0.002]
+    python benchmarks/pages.py [--before REF] [--dpi 100] [--threshold 0.002] [--inputs PATH ...]
 
 ``REF`` (default ``main``) is checked out with ``git archive`` into a temp folder; the
 working tree is the "after". Each PDF page is rendered at ``--dpi`` with pypdfium2 and
@@ -10,7 +10,8 @@ more than 24 of 255 (anti-aliasing noise of a re-serialised vector stays below t
 passes when fewer than ``--threshold`` of its pixels differ (default 0.2 %: a changed word,
 a moved line or a missing curve is far above it); the page count must match exactly.
 Exits 1 when any page fails. Prints, per page, the share of differing pixels and the
-largest grey-level change.
+largest grey-level change. ``--inputs`` reports those histories instead (each on its own;
+one that fails on both sides is listed, not compared) and prints only the pages that differ.
 """
 
 from __future__ import annotations
@@ -24,6 +25,22 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 LEVEL = 24  # grey levels (of 255) a pixel may move before it counts as different
+
+
+def render_inputs(source: Path, work: Path, inputs: list[Path]) -> dict[str, Path]:
+    """``reporter report`` on each of ``inputs`` (absolute paths), one process each."""
+    work.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(source)}
+    for path in inputs:
+        subprocess.run(
+            [sys.executable, "-m", "reporter", "report", str(path), "-o", "out", "-q"],
+            cwd=work,
+            env=env,
+            check=False,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    return {p.parent.name: p for p in sorted((work / "out").glob("*/*.pdf"))}
 
 
 def render(source: Path, work: Path) -> dict[str, Path]:
@@ -76,7 +93,9 @@ def main() -> None:
     parser.add_argument("--before", default="main", help="git ref to compare against")
     parser.add_argument("--dpi", type=float, default=100.0)
     parser.add_argument("--threshold", type=float, default=0.002)
+    parser.add_argument("--inputs", nargs="+", type=Path, help="histories to report instead")
     args = parser.parse_args()
+    inputs = [p.resolve() for p in args.inputs or []]
     failed = False
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp) / "before-src"
@@ -85,8 +104,13 @@ def main() -> None:
             ["git", "archive", args.before], cwd=ROOT, check=True, capture_output=True
         ).stdout
         subprocess.run(["tar", "-x", "-C", str(base)], input=archive, check=True)
-        before = render(base, Path(tmp) / "before")
-        after = render(ROOT, Path(tmp) / "after")
+        if inputs:
+            before = render_inputs(base, Path(tmp) / "before", inputs)
+            after = render_inputs(ROOT, Path(tmp) / "after", inputs)
+        else:
+            before = render(base, Path(tmp) / "before")
+            after = render(ROOT, Path(tmp) / "after")
+        compared = 0
         print(
             f"pages at {args.dpi:g} dpi, {args.before} vs working tree "
             f"(pixel differs: grey moved > {LEVEL}/255; page fails: > {args.threshold:.2%})"
@@ -105,10 +129,14 @@ def main() -> None:
                 share, most = diff(a, b)
                 bad = share > args.threshold
                 failed |= bad
+                compared += 1
+                if inputs and not share:
+                    continue
                 print(
                     f"  {name} p{i}: {share:7.4%} of pixels differ, max {most:3d}/255"
                     + ("  FAIL" if bad else "")
                 )
+        print(f"  {compared} pages of {len(after)} reports compared")
     sys.exit(1 if failed else 0)
 
 

@@ -7,6 +7,7 @@ and sentence; the template only loops and lays out. Autoescaping is always on
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -137,6 +138,35 @@ class ReportContext:
     criteria_note: Text
     windows: list[WindowRow]
     sections: list[Section]
+
+    @property
+    def short_words(self) -> bool:
+        """No word on the page is longer than :data:`LONG_WORD` characters: table cells may
+        then wrap between words only (see ``body.short-words`` in report.css)."""
+        return _longest_word(self) <= LONG_WORD
+
+
+# A cell's text may break inside a word (``overflow-wrap: anywhere``) only when some word of
+# the report is longer than this: automatic table layout then measures every cell once per
+# character it could break at, a third of the PDF engine's time. Words up to this length fit
+# the narrowest auto-width column (about 170 pt at 7.6 pt), so the tables come out the same.
+LONG_WORD = 40
+
+
+def _longest_word(value: object) -> int:
+    """The longest run of non-space characters in any string held by ``value``."""
+    if isinstance(value, str):
+        return max((len(w) for w in value.split()), default=0)
+    if isinstance(value, (list, tuple)):
+        return max((_longest_word(v) for v in value), default=0)
+    if isinstance(value, dict):
+        return max((_longest_word(v) for kv in value.items() for v in kv), default=0)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return max(
+            (_longest_word(getattr(value, f.name)) for f in dataclasses.fields(value)),
+            default=0,
+        )
+    return 0
 
 
 def _best_row(analysis: Analysis, metric: Metric, t: Messages) -> BestRow:

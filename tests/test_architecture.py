@@ -4,6 +4,9 @@
 from __future__ import annotations
 
 import ast
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "reporter"
@@ -87,8 +90,9 @@ def test_no_import_cycles() -> None:
 
 def test_the_core_does_not_reach_out() -> None:
     """history and analysis import no rendering, export or rim module; analysis no reader."""
-    rim = ("reporter.render", "reporter.plots", "reporter.export", "reporter.pipeline",
-           "reporter.cli", "reporter.batch", "reporter.summary")  # fmt: skip
+    rim = ("reporter.render", "reporter.plots", "reporter.figures", "reporter.drawing",
+           "reporter.export", "reporter.engine", "reporter.pipeline", "reporter.cli",
+           "reporter.batch", "reporter.summary")  # fmt: skip
     for name, deps in GRAPH.items():
         if name.startswith(("reporter.history", "reporter.analysis", "reporter.metrics")):
             assert not [d for d in deps if d.startswith(rim)], name
@@ -99,6 +103,24 @@ def test_the_core_does_not_reach_out() -> None:
                 if d.startswith("reporter.history.") and d != "reporter.history.model"
             ]
             assert readers == [], name
+
+
+def test_the_report_path_imports_matplotlib_only_to_draw() -> None:
+    """The PDF engine lays a page out while this process draws (reporter.engine): importing
+    the way from the command line to the page's HTML loads neither matplotlib nor WeasyPrint
+    (each is imported where it is used: the drawing, the engine)."""
+    script = (
+        "import sys, reporter.cli, reporter.api, reporter.pipeline, reporter.engine;"
+        "print(sorted(m for m in ('matplotlib', 'weasyprint') if m in sys.modules))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", script],
+        env={**os.environ, "PYTHONPATH": str(PACKAGE.parent)},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert loaded == "[]"
 
 
 def test_the_checker_sees_a_cycle_hidden_in_a_function(tmp_path: Path) -> None:

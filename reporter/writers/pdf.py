@@ -47,7 +47,12 @@ def write(content: ReportContent, files: Mapping[str, bytes]) -> dict[str, bytes
         job = engine.job(html, tuple(attached), dict(zip(urls, _svgs(drawing), strict=True)))
     else:  # the engine lays the page out while this process draws the figures
         job = engine.job(html, tuple(attached), boxes=drawing.boxes(urls))
-        if not drawing.as_planned():
+        try:
+            planned = drawing.as_planned()
+        except BaseException:
+            job.abandon()  # the engine must not wait for figures that will never come
+            raise
+        if not planned:
             job.abandon()
             raise FiguresChanged
         for url, svg in zip(urls, _svgs(drawing), strict=True):
