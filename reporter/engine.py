@@ -22,8 +22,10 @@ import ctypes
 import gc
 import logging
 import os
+import shutil
 import signal
 import sys
+import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,10 +53,12 @@ def available() -> bool:
 class _Engine:
     pid: int
     conn: Any  # multiprocessing.connection.Connection
+    tmp: str  # the engine's temp folder (WeasyPrint's fonts): removed by this process
     busy: bool = False
 
 
 _engine: _Engine | None = None
+_dead: list[_Engine] = []  # engines that died: stop() reaps them and removes their folders
 
 
 def start() -> bool:
@@ -68,25 +72,34 @@ def start() -> bool:
     from multiprocessing import Pipe
 
     ours, theirs = Pipe()
+    # the engine's temp files go where this process removes them, however the engine ends
+    tmp = tempfile.mkdtemp(prefix="reporter-engine-")
     pid = os.fork()
     if pid == 0:  # the engine
         code = 0
         try:
             ours.close()
+            os.environ["TMPDIR"] = tempfile.tempdir = tmp
             _serve(theirs)
         except BaseException:  # the parent falls back to rendering itself
             code = 1
         finally:
             os._exit(code)
     theirs.close()
-    _engine = _Engine(pid, ours)
+    _engine = _Engine(pid, ours, tmp)
     return True
 
 
 def stop() -> None:
-    """Tell the engine to finish and wait for it (it also ends when this process ends)."""
-    global _engine
+    """Tell the engine to finish, wait for it and remove its temp folder (it also ends when
+    this process ends)."""
+    global _engine, _dead
     engine, _engine = _engine, None
+    for gone in _dead:  # engines that died during a job: reap them, remove their files
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(gone.pid, 0)
+        shutil.rmtree(gone.tmp, ignore_errors=True)
+    _dead = []
     if engine is None:
         return
     with contextlib.suppress(OSError, ValueError):
@@ -94,6 +107,7 @@ def stop() -> None:
     engine.conn.close()
     with contextlib.suppress(ChildProcessError):
         os.waitpid(engine.pid, 0)
+    shutil.rmtree(engine.tmp, ignore_errors=True)
 
 
 @contextlib.contextmanager
@@ -164,8 +178,8 @@ def _one_job(conn: Any) -> bool:
     gc.disable()  # a report makes ~10^6 objects: collect once, after the reply, not ~50 times
     try:
         reply: tuple[Any, ...] = ("ok", html_to_pdf(html, figures, attachments, inbox))
-    except RenderError as exc:
-        reply = ("render_error", str(exc))
+    except RenderError as exc:  # rebuilt as it was on the other side of the pipe
+        reply = ("render_error", exc.message, exc.path, exc.where, exc.hint)
     except MemoryError:
         reply = ("memory_error", "out of memory")
     except Exception as exc:  # a bug: the parent reports it
@@ -239,7 +253,7 @@ class Job:
         if kind == "abandoned":
             return None
         if kind == "render_error":
-            raise RenderError(reply[1])
+            raise RenderError(reply[1], path=reply[2], where=reply[3], hint=reply[4])
         if kind == "memory_error":
             raise MemoryError(reply[1])
         raise RuntimeError(f"PDF engine: {reply[1]}")
@@ -247,6 +261,8 @@ class Job:
     def _lost(self) -> None:
         global _engine
         log.debug("the PDF engine is gone; rendering in this process")
+        if self.engine is not None:
+            _dead.append(self.engine)
         if _engine is self.engine:
             _engine = None
         self.engine = None

@@ -80,3 +80,21 @@ def test_series_helpers() -> None:
     assert x_at(xs, None) is None
     s = Series("s", np.array([1.0]), np.array([1.0]))
     assert len(s) == 1
+
+
+def test_cells_break_inside_words_only_when_a_word_is_long(analysis: object) -> None:
+    """Short words everywhere: the page says so (body.short-words lets table cells wrap
+    between words only); one word over LONG_WORD characters anywhere, and it does not."""
+    from reporter.render import LONG_WORD, render_html
+
+    def urls(a: object) -> list[str]:
+        return [f"asset:fig/{i}.svg" for i in range(len(a.catalog.families))]  # type: ignore[attr-defined]
+
+    ctx = build_context(analysis, urls(analysis), messages())  # type: ignore[arg-type]
+    assert ctx.short_words
+    assert '<body class="short-words">' in render_html(ctx, "both")
+    long_name = "val_" + "x" * LONG_WORD
+    a = analyze(run(loss=LOSS, val_loss=VAL, **{long_name: VAL}))
+    ctx = build_context(a, urls(a), messages())
+    assert not ctx.short_words
+    assert "<body>" in render_html(ctx, "both")

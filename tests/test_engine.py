@@ -327,7 +327,7 @@ DYING = """
 def dying(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
     root = tmp_path_factory.mktemp("dying")
     out, stats = root / "out", root / "seen.json"
-    tmp = root / "tmp"  # a killed engine cannot remove its temp font folder: not in /tmp
+    tmp = root / "tmp"  # where every temp file of the run goes, engines' included
     tmp.mkdir()
     script = _script(root, "dying.py", DYING)
     proc = _run(
@@ -338,6 +338,8 @@ def dying(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any
         MKL_NUM_THREADS="1",
     )
     assert proc.returncode == 0, proc.stderr
+    # a killed engine cannot clean up: its parent removed its temp folder (fonts) for it
+    assert list(tmp.iterdir()) == []
     return out, json.loads(stats.read_text())
 
 
