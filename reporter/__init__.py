@@ -3,7 +3,8 @@
 The pipeline: ``history`` readers → :class:`~reporter.history.model.History` →
 ``analysis`` → ``plots`` → ``render`` → ``export``, with ``pipeline`` knowing the
 order and ``cli`` on the rim. This module stays import-light: ``import reporter`` loads
-the small API module (:mod:`reporter.api`) and no matplotlib, WeasyPrint, Keras or pandas.
+nothing more; the API module (:mod:`reporter.api`) comes with the first use of its names,
+and matplotlib, WeasyPrint, Keras or pandas only when a report needs them.
 
     import reporter
     reporter.report(history)            # a Keras History, a dict of lists, a DataFrame, a path
@@ -14,12 +15,23 @@ from __future__ import annotations
 
 import sys
 import types
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from reporter.api import ComparisonReport, Report, Reports, compare, report
+if TYPE_CHECKING:
+    from reporter.api import ComparisonReport, Report, Reports, compare, report
 
 __all__ = ["ComparisonReport", "Report", "Reports", "__version__", "compare", "report"]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    """The API's names, imported on first use: ``reporter report`` forks its PDF engine
+    before it loads anything it does not need (see :mod:`reporter.engine`)."""
+    if name in __all__:
+        from reporter import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'reporter' has no attribute {name!r}")
 
 
 class _Package(types.ModuleType):

@@ -1,6 +1,6 @@
 """Turn ``python -m reporter`` into the ``reporter`` command."""
 
-from reporter.cli import main
+from reporter.cli import run
 
 if __name__ == "__main__":
-    main(prog_name="reporter")
+    run()

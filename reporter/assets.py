@@ -17,8 +17,6 @@ import os
 import tempfile
 from collections.abc import Iterable
 from functools import cache
-from importlib.metadata import PackageNotFoundError
-from importlib.metadata import version as _v
 from pathlib import Path
 
 from reporter.errors import RenderError
@@ -130,7 +128,9 @@ def subset_font(codepoints: Iterable[int]) -> bytes:
 
 
 def version() -> str:
+    from importlib.metadata import PackageNotFoundError, version  # 10 ms: only when asked
+
     try:
-        return _v("reporter")
+        return version("reporter")
     except PackageNotFoundError:
         return "0+unknown"

@@ -11,7 +11,7 @@ that page yet).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from reporter.analysis import Analysis
 from reporter.figures import FigurePlan, Plot
@@ -58,36 +58,56 @@ class Drawing:
         self.lang = lang
         self.t = t
         self.plans = list(plans)
-        self._plots = None if plots is None else list(plots)
+        self._drawn: list[Plot] = list(plots or [])
+        self._pending: Iterator[Plot] | None = None
+        self._started = plots is not None
+
+    @property
+    def started(self) -> bool:
+        """A writer has asked for a figure (the rest are drawn when asked for)."""
+        return self._started
 
     @property
     def done(self) -> bool:
-        return self._plots is not None
+        return self._started and len(self._drawn) == len(self.plans)
+
+    def each(self) -> Iterator[Plot]:
+        """The figures in order, each drawn when it is first asked for (then kept)."""
+        if not self._started:
+            from reporter.plots import draw_each  # heavy: matplotlib, only once a writer asks
+
+            self._pending = draw_each(self.analysis, self.lang, self.t, self.plans)
+            self._started = True
+        yield from self._drawn
+        while len(self._drawn) < len(self.plans):
+            assert self._pending is not None
+            plot = next(self._pending)
+            self._drawn.append(plot)
+            yield plot
 
     @property
     def plots(self) -> list[Plot]:
-        if self._plots is None:
-            from reporter.plots import draw  # heavy: matplotlib, only once a writer needs it
-
-            self._plots = draw(self.analysis, self.lang, self.t, self.plans)
-        return self._plots
+        if not self.done:
+            for _ in self.each():
+                pass
+        return self._drawn
 
     @property
     def thinned(self) -> list[tuple[tuple[str, int, int], ...]]:
         """What the page says about series drawn thinned, figure by figure."""
-        if self._plots is not None:
-            return [p.thinned for p in self._plots]
+        if self.done:
+            return [p.thinned for p in self._drawn]
         return [p.thinned for p in self.plans]
 
     def boxes(self, urls: Sequence[str]) -> dict[str, bytes]:
         """Each figure's URL → an empty SVG of its planned size (see :func:`box`)."""
         return {u: box(p.size) for u, p in zip(urls, self.plans, strict=True)}
 
-    def as_planned(self) -> bool:
-        """Every figure drawn, at its planned size, with the planned points."""
-        return all(
+    @staticmethod
+    def as_planned(plot: Plot, plan: FigurePlan) -> bool:
+        """The figure was drawn, at its planned size, with the planned points."""
+        return (
             not plot.failed
             and plot.thinned == plan.thinned
             and svg_size(plot.svg) == tuple(points(v) for v in plan.size)
-            for plot, plan in zip(self.plots, self.plans, strict=True)
         )

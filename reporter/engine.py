@@ -150,7 +150,7 @@ def _serve(conn: Any) -> None:
     """The engine's life: import WeasyPrint, then render jobs until told to stop."""
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    from reporter.export import forget_inherited, release_engine, warm_engine
+    from reporter.export import forget_inherited, release_fonts, warm_engine
 
     forget_inherited()
     warm_engine()
@@ -158,7 +158,7 @@ def _serve(conn: Any) -> None:
         while _one_job(conn):
             pass
     finally:
-        release_engine()
+        release_fonts()
 
 
 def _one_job(conn: Any) -> bool:

@@ -175,7 +175,7 @@ def warm_engine() -> None:
     """Pay once what every PDF of this process would: import WeasyPrint, register the report's
     fonts, then keep the collector off it all."""
     import_weasyprint()
-    _font_config()
+    _stylesheet()
     _srgb_bytes()
     _settle_heap()
 
@@ -188,15 +188,18 @@ def forget_inherited() -> None:
         if hasattr(inherited, "_folder"):
             inherited._folder = None  # WeasyPrint removes the folder it names when dropped
         _font_config.cache_clear()
+    _stylesheet.cache_clear()  # its fonts were registered with the parent's configuration
 
 
-def release_engine() -> None:
-    """Undo :func:`warm_engine` before a process ends without running ``atexit`` (a forked
-    engine): remove the temp font folder of its font configuration."""
+def release_fonts() -> None:
+    """Drop this process's font configuration and remove its temp font folder: at exit (also a
+    quick one, see ``cli.run``, or a forked engine's, which runs no ``atexit``), not left to
+    WeasyPrint's ``__del__``, which only runs if the configuration is ever collected."""
     import shutil
 
     if _font_config.cache_info().currsize:
         folder = getattr(_font_config(), "_folder", None)
+        _stylesheet.cache_clear()
         _font_config.cache_clear()
         if folder:
             shutil.rmtree(folder, ignore_errors=True)
@@ -288,7 +291,7 @@ def html_to_pdf(
         try:
             images: dict[str, Any] = {}  # WeasyPrint's image cache, by URL
             document = HTML(string=keep_words(html), url_fetcher=AssetFetcher()).render(
-                font_config=_font_config(), cache=images
+                font_config=_font_config(), cache=images, stylesheets=[_stylesheet()]
             )
             if later is not None and not _draw_later(images, later, AssetFetcher()):
                 # not the SVG images this was written for (another WeasyPrint?): wait for
@@ -382,13 +385,37 @@ def _settle_heap() -> None:
 
 
 @cache
+def _stylesheet() -> Any:
+    """``templates/report.css``, parsed once per process (its fonts registered with
+    :func:`_font_config`) and applied to every page this process renders."""
+    from weasyprint import CSS  # as above: only when rendering
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    files = static_assets()
+
+    class Fonts(URLFetcher):  # type: ignore[misc]
+        def fetch(self, url: str, headers: object = None) -> URLFetcherResponse:
+            if url not in files:
+                raise ValueError(f"not a report asset: {url[:200]!r}")
+            path = files[url]
+            return URLFetcherResponse(
+                url, body=path.read_bytes(), headers={"Content-Type": MIME[path.suffix]}
+            )
+
+    return CSS(
+        string=files["asset:css/report.css"].read_text("utf-8"),
+        url_fetcher=Fonts(),
+        font_config=_font_config(),
+    )
+
+
+@cache
 def _font_config() -> Any:
     """One WeasyPrint font configuration per process: the bundled fonts are registered with
     fontconfig once, not again for every report a warm batch worker writes."""
     from weasyprint.text.fonts import FontConfiguration  # as above: only when rendering
 
-    # dropping the configuration at exit lets WeasyPrint remove its temp font folder
-    atexit.register(_font_config.cache_clear)
+    atexit.register(release_fonts)
     return FontConfiguration()
 
 

@@ -125,7 +125,7 @@ def _write(
     source: tuple[bytes | None, str, list[Text]],
     t: Messages,
 ) -> Rendered:
-    failed = drawing.plots if drawing.done else []
+    failed = drawing.plots if drawing.started else []  # a retry: every figure drawn now
     warnings = (
         *analysis.warnings,
         *(

@@ -9,7 +9,7 @@ the axes so they never hide data. A class keeps its colour in every figure.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -494,7 +494,13 @@ def draw(
 ) -> list[Plot]:
     """Every figure of ``plans`` (by default :func:`reporter.figures.plan`) drawn as SVG, in
     catalog order."""
-    plots = []
+    return list(draw_each(analysis, lang, t, plans))
+
+
+def draw_each(
+    analysis: Analysis, lang: str, t: Label, plans: Sequence[FigurePlan] | None = None
+) -> Iterator[Plot]:
+    """:func:`draw`, one figure at a time (each can be sent on while the next is drawn)."""
     with matplotlib.rc_context(style()):  # type: ignore[arg-type]
         for p in plan(analysis) if plans is None else plans:
             family = p.family
@@ -506,11 +512,10 @@ def draw(
                 # e.g. values near ±1e308: matplotlib's transforms overflow ("arange: cannot
                 # compute length", a singular matrix). One figure is lost, not the report.
                 reason = f"{type(exc).__name__}: {exc}"
-                plots.append(Plot(family, _placeholder(t, lang), (), reason))
+                yield Plot(family, _placeholder(t, lang), (), reason)
                 continue
-            plots.append(Plot(family, svg, p.thinned))
             fig.clear()
-    return plots
+            yield Plot(family, svg, p.thinned)
 
 
 PLOT_ERRORS = (ValueError, OverflowError, FloatingPointError, np.linalg.LinAlgError, RecursionError)

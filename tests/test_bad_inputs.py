@@ -288,8 +288,8 @@ def test_nothing_ran_nothing_was_fetched_nothing_outside_was_read(mixed_batch: B
             continue  # WeasyPrint hands our @font-face fonts to fontconfig through temp files
         if any(p.parent == tmp and p.name.startswith("reporter-worker-") for p in resolved.parents):
             continue  # a batch worker's own temp folder, removed when the worker ends
-        if not os.path.isabs(arg) and arg.startswith("weasyprint-"):
-            continue  # WeasyPrint's temp font folder removed at exit (rmtree works by dir_fd)
+        if not os.path.isabs(arg) and arg.startswith(("weasyprint-", "reporter-engine-")):
+            continue  # WeasyPrint's, or a PDF engine's, temp folder removed (rmtree by dir_fd)
         if not any(resolved == a or resolved.is_relative_to(a) for a in allowed):
             outside.add(str(resolved))
     assert outside == set()

@@ -49,7 +49,7 @@ def test_wheel_contains_package_and_templates(wheel: Path) -> None:
     ):
         assert name in names, name
     entry = next(n for n in names if n.endswith("entry_points.txt"))
-    assert "reporter = reporter.cli:main" in zipfile.ZipFile(wheel).read(entry).decode()
+    assert "reporter = reporter.cli:run" in zipfile.ZipFile(wheel).read(entry).decode()
 
 
 def test_installed_wheel_finds_its_own_templates(wheel: Path, tmp_path: Path) -> None:

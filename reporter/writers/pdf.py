@@ -48,15 +48,13 @@ def write(content: ReportContent, files: Mapping[str, bytes]) -> dict[str, bytes
     else:  # the engine lays the page out while this process draws the figures
         job = engine.job(html, tuple(attached), boxes=drawing.boxes(urls))
         try:
-            planned = drawing.as_planned()
+            for url, plan, plot in zip(urls, drawing.plans, drawing.each(), strict=True):
+                if not drawing.as_planned(plot, plan):
+                    raise FiguresChanged
+                job.figure(url, plot.svg)  # painted in while the next one is drawn
         except BaseException:
-            job.abandon()  # the engine must not wait for figures that will never come
+            job.abandon()  # the engine must not wait for figures that will not come
             raise
-        if not planned:
-            job.abandon()
-            raise FiguresChanged
-        for url, svg in zip(urls, _svgs(drawing), strict=True):
-            job.figure(url, svg)
     pdf = job.result()
     content.export_log.extend(pdf.warnings)
     content.pages.append(pdf.pages)
