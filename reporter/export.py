@@ -28,6 +28,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Protocol
 
+from reporter import svgtext
 from reporter.assets import font_files, lite_font, templates_dir
 from reporter.errors import OutputError, RenderError
 from reporter.hangul import keep_words
@@ -125,15 +126,20 @@ class PdfResult:
 
 
 def import_weasyprint() -> None:
-    """Import WeasyPrint (and fontTools, for the font subsets) if not done yet.
+    """Import WeasyPrint (and fontTools, for the font subsets) if not done yet, and let it
+    draw the figures' labels as whole strings (:mod:`reporter.svgtext`).
 
     WeasyPrint tries up to six names for each of its seven C libraries, and every name that
     misses makes ``ctypes.util.find_library`` start ``ldconfig -p`` (then ``gcc`` and ``ld``)
     again: about 20 child processes, 0.13 s. During the import one ``ldconfig -p`` listing
     answers those lookups (a name it does not list is a miss; the libraries' own sonames
     are among the names tried and load directly). Without ``ldconfig`` nothing changes."""
-    if "weasyprint.pdf" in sys.modules:
-        return
+    if "weasyprint.pdf" not in sys.modules:
+        _import_with_one_listing()
+    svgtext.install()  # figure labels laid out whole, not letter by letter
+
+
+def _import_with_one_listing() -> None:
     import ctypes.util
 
     find = ctypes.util.find_library
