@@ -74,6 +74,9 @@ def start() -> bool:
     ours, theirs = Pipe()
     # the engine's temp files go where this process removes them, however the engine ends
     tmp = tempfile.mkdtemp(prefix="reporter-engine-")
+    # what both processes hold stays shared: the collector of neither walks (and so writes
+    # to, copying the page) an object that lived before the fork
+    gc.freeze()
     pid = os.fork()
     if pid == 0:  # the engine
         code = 0

@@ -15,11 +15,13 @@ import contextlib
 import errno
 import functools
 import gc
+import importlib
 import logging
 import os
 import re
 import secrets
 import sys
+import types
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -152,9 +154,59 @@ def _import_with_one_listing() -> None:
 
         ctypes.util.find_library = listed
     try:
-        import weasyprint.pdf  # noqa: F401  (~0.2 s: Pango, HarfBuzz and fontconfig via dlopen)
+        with _deferred(DEFERRED):
+            import weasyprint.pdf  # noqa: F401  (~0.2 s: Pango, HarfBuzz and fontconfig via dlopen)
     finally:
         ctypes.util.find_library = find
+
+
+# fontTools modules WeasyPrint binds when it is imported but uses only for fonts a report does
+# not have: subsetting without HarfBuzz-Subset, variable fonts, WOFF2 web fonts. Imported at
+# once they cost 9 MiB and 0.04 s in every process that makes a PDF.
+DEFERRED = ("fontTools.subset", "fontTools.varLib.instancer", "fontTools.ttLib.woff2")
+BOUND_BY_NAME = {"fontTools.varLib.instancer": ("instantiateVariableFont",)}
+
+
+class _Deferred(types.ModuleType):
+    """A module that imports the real one the first time one of its names is used (unlike
+    ``importlib.util.LazyLoader``, ``from module import name`` does not count as a use when the
+    name is set on it beforehand)."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):  # the import system's own questions (__path__, __spec__)
+            raise AttributeError(name)
+        if sys.modules.get(self.__name__) is self:
+            del sys.modules[self.__name__]
+        return getattr(importlib.import_module(self.__name__), name)
+
+
+def _forward(module: str, name: str) -> Any:
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return getattr(importlib.import_module(module), name)(*args, **kwargs)
+
+    call.__name__ = name
+    return call
+
+
+@contextmanager
+def _deferred(names: tuple[str, ...]) -> Iterator[None]:
+    """While WeasyPrint is imported, ``names`` not yet imported stand in as :class:`_Deferred`
+    modules (WeasyPrint's own bindings keep them, and import the real module on first use);
+    afterwards the import system forgets them."""
+    standins: dict[str, types.ModuleType] = {}
+    for name in names:
+        if name not in sys.modules:
+            standin = _Deferred(name)
+            for attr in BOUND_BY_NAME.get(name, ()):  # ``from module import attr``
+                setattr(standin, attr, _forward(name, attr))
+            standins[name] = standin
+            sys.modules[name] = standin
+    try:
+        yield
+    finally:
+        for name, module in standins.items():
+            if sys.modules.get(name) is module:
+                del sys.modules[name]
 
 
 def _ldconfig_listing() -> bytes | None:

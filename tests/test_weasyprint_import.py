@@ -1,0 +1,65 @@
+"""export.import_weasyprint: the fontTools parts WeasyPrint binds but a report never uses are
+imported only when used, and still work when they are."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from .conftest import ROOT
+
+SCRIPT = r"""
+import json, sys
+from reporter.export import import_weasyprint, html_to_pdf, DEFERRED
+import_weasyprint()
+import weasyprint.pdf.fonts as fonts
+state = {"after_import": [n for n in DEFERRED if n in sys.modules]}
+page = '<html lang="ko"><body><p>학습 결과 보고서 Training report 똠</p></body></html>'
+if sys.argv[1] == "fonttools":  # WeasyPrint's path without HarfBuzz-Subset
+    fonts.harfbuzz_subset = None
+pdf = html_to_pdf(page, {})
+state["after_pdf"] = [n for n in DEFERRED if n in sys.modules]
+state["harfbuzz_subset"] = sys.argv[1] != "fonttools" and fonts.harfbuzz_subset is not None
+state["pages"], state["warnings"] = pdf.pages, pdf.warnings
+from io import BytesIO
+from pypdf import PdfReader
+state["text"] = PdfReader(BytesIO(pdf.data)).pages[0].extract_text()
+from fontTools.ttLib import TTFont
+from reporter.assets import lite_font
+try:  # the stand-in forwards to fontTools' own function, which wants a variable font
+    fonts.instantiateVariableFont(TTFont(str(lite_font())), {"wght": 400})
+except Exception as exc:
+    state["instancer"] = type(exc).__name__ + ": " + str(exc)
+print(json.dumps(state))
+"""
+
+
+def run(mode: str) -> dict[str, object]:
+    out = subprocess.run(
+        [sys.executable, "-c", SCRIPT, mode],
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    state: dict[str, object] = json.loads(out.stdout.strip().splitlines()[-1])
+    return state
+
+
+def test_what_a_report_does_not_use_is_not_imported() -> None:
+    state = run("harfbuzz")
+    assert state["after_import"] == []
+    if state["harfbuzz_subset"]:  # fonts subset in C: fontTools' subsetter never loads
+        assert state["after_pdf"] == []
+    assert state["pages"] == 1 and state["warnings"] == []
+    assert "학습 결과 보고서" in str(state["text"]) and "똠" in str(state["text"])
+    assert "fvar" in str(state["instancer"])  # the real instancer answered
+
+
+def test_the_deferred_subsetter_works_when_it_is_used() -> None:
+    state = run("fonttools")
+    assert "fontTools.subset" in state["after_pdf"]  # imported on first use …
+    assert state["pages"] == 1  # … and it subset the fonts
+    assert "학습 결과 보고서" in str(state["text"]) and "똠" in str(state["text"])
