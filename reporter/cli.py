@@ -342,7 +342,13 @@ def batch(
     """
     _setup_logging(quiet, debug)
     options = _options(kw)
-    from reporter.batch import run_batch  # heavy: worker pool, WeasyPrint for the index
+    from reporter import engine
+
+    # the index's PDF comes from an engine forked now, before numpy's threads start: it loads
+    # WeasyPrint while the workers (each with an engine of its own) render the reports
+    if engine.start():
+        click.get_current_context().call_on_close(engine.stop)
+    from reporter.batch import run_batch  # heavy: worker pool, the readers
 
     printed: set[str] = set()
     bar = None

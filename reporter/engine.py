@@ -54,7 +54,19 @@ class _Engine:
     pid: int
     conn: Any  # multiprocessing.connection.Connection
     tmp: str  # the engine's temp folder (WeasyPrint's fonts): removed by this process
+    owner: int = field(default_factory=os.getpid)  # the process that forked it
     busy: bool = False
+
+
+def _ours() -> _Engine | None:
+    """This process's engine. A process forked from one that has an engine (a batch worker)
+    inherits the handle: it drops its copy and never talks to an engine that is not its own."""
+    global _engine, _dead
+    if _engine is not None and _engine.owner != os.getpid():
+        with contextlib.suppress(OSError):
+            _engine.conn.close()
+        _engine, _dead = None, []
+    return _engine
 
 
 _engine: _Engine | None = None
@@ -65,7 +77,7 @@ def start() -> bool:
     """Fork the engine (once per process); call it before importing matplotlib, with no other
     thread running. ``False`` when it cannot run here."""
     global _engine
-    if _engine is not None:
+    if _ours() is not None:
         return True
     if not available():
         return False
@@ -97,7 +109,7 @@ def stop() -> None:
     """Tell the engine to finish, wait for it and remove its temp folder (it also ends when
     this process ends)."""
     global _engine, _dead
-    engine, _engine = _engine, None
+    engine, _engine = _ours(), None
     for gone in _dead:  # engines that died during a job: reap them, remove their files
         with contextlib.suppress(ChildProcessError):
             os.waitpid(gone.pid, 0)
@@ -279,7 +291,8 @@ def job(
 ) -> Job:
     """Start rendering ``html``: on the engine at once when one runs (``boxes``: the figures
     still to come, as empty SVGs of their size), else in this process on :meth:`Job.result`."""
-    engine = _engine if _engine is not None and not _engine.busy else None
+    engine = _ours()
+    engine = engine if engine is not None and not engine.busy else None
     todo = Job(html, attachments, dict(boxes or {}), dict(figures or {}), engine)
     if engine is not None:
         engine.busy = True

@@ -286,8 +286,11 @@ def test_nothing_ran_nothing_was_fetched_nothing_outside_was_read(mixed_batch: B
             continue  # tempfile's own files (ctypes.util.find_library compiles a probe there)
         if resolved.parent.parent == tmp and resolved.parent.name.startswith("weasyprint-"):
             continue  # WeasyPrint hands our @font-face fonts to fontconfig through temp files
-        if any(p.parent == tmp and p.name.startswith("reporter-worker-") for p in resolved.parents):
-            continue  # a batch worker's own temp folder, removed when the worker ends
+        if any(
+            p.parent == tmp and p.name.startswith(("reporter-worker-", "reporter-engine-"))
+            for p in resolved.parents
+        ):
+            continue  # a batch worker's or a PDF engine's own temp folder, removed after it
         if not os.path.isabs(arg) and arg.startswith(("weasyprint-", "reporter-engine-")):
             continue  # WeasyPrint's, or a PDF engine's, temp folder removed (rmtree by dir_fd)
         if not any(resolved == a or resolved.is_relative_to(a) for a in allowed):

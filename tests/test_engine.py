@@ -552,3 +552,45 @@ def test_batch_workers_render_in_their_engine(
     assert sorted(found) == sorted(str(p) for p in sources.copies)
     for copy in sources.copies:
         _same_report(found[str(copy)], reference[str(copy)])
+
+
+# A process forked from one that has an engine (a batch worker under `reporter batch`, whose
+# own engine renders the index) drops the inherited handle and forks an engine of its own.
+INHERITED = """
+    import json, os, sys
+    from reporter import engine
+
+    assert engine.start()
+    parent_engine = engine._engine.pid
+    r, w = os.pipe()
+    child = os.fork()
+    if child == 0:
+        mine = engine._ours()
+        started = engine.start()
+        seen = {"inherited_dropped": mine is None, "started": started,
+                "own": engine._engine is not None and engine._engine.pid != parent_engine}
+        pdf = engine.job('<html lang="en"><body><p>x</p></body></html>').result()
+        seen["rendered"] = pdf.pages == 1
+        engine.stop()
+        os.write(w, json.dumps(seen).encode())
+        os._exit(0)
+    os.waitpid(child, 0)
+    seen = json.loads(os.read(r, 4096))
+    pdf = engine.job('<html lang="en"><body><p>y</p></body></html>').result()
+    seen["parent_still_renders"] = pdf.pages == 1 and engine._engine.pid == parent_engine
+    engine.stop()
+    print(json.dumps(seen))
+"""
+
+
+def test_a_forked_child_gets_its_own_engine(tmp_path: Path) -> None:
+    proc = _run([_script(tmp_path, "inherited.py", INHERITED)])
+    assert proc.returncode == 0, proc.stderr
+    seen = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert seen == {
+        "inherited_dropped": True,
+        "started": True,
+        "own": True,
+        "rendered": True,
+        "parent_still_renders": True,
+    }

@@ -14,8 +14,9 @@ from urllib.parse import quote
 
 from markupsafe import Markup
 
+from reporter import engine
 from reporter.assets import templates_dir
-from reporter.export import atomic_write, html_to_pdf
+from reporter.export import atomic_write
 from reporter.i18n import Text, messages
 from reporter.render import environment
 from reporter.sentences import short
@@ -136,5 +137,5 @@ def write_index(
     # the page's characters decide the font subset, then the page is rendered with it
     html_file = render(browser_css(page.css, render("")))
     atomic_write(out / "index.html", html_file.encode("utf-8"))
-    pdf = html_to_pdf(render(None), {})
+    pdf = engine.job(render(None)).result()  # the command's engine, if it has one
     atomic_write(out / "index.pdf", pdf.data)
