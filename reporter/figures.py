@@ -31,18 +31,8 @@ CLASS_COLOURS = (
     "#bcbd22",
     "#17becf",
 )
-RUN_COLOURS = (
-    "#1f77b4",
-    "#d62728",
-    "#2ca02c",
-    "#ff7f0e",
-    "#9467bd",
-    "#8c564b",
-    "#e377c2",
-    "#7f7f7f",
-    "#bcbd22",
-    "#17becf",
-)
+# the same ten colours for runs, red second: two runs compared read as blue against red
+RUN_COLOURS = tuple(CLASS_COLOURS[i] for i in (0, 3, 2, 1, 4, 5, 6, 7, 8, 9))
 
 
 def class_colour(index: int) -> str:
