@@ -8,6 +8,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from .conftest import ROOT
 
 SCRIPT = r"""
@@ -63,3 +65,41 @@ def test_the_deferred_subsetter_works_when_it_is_used() -> None:
     assert "fontTools.subset" in state["after_pdf"]  # imported on first use …
     assert state["pages"] == 1  # … and it subset the fonts
     assert "학습 결과 보고서" in str(state["text"]) and "똠" in str(state["text"])
+
+
+def test_streams_serialised_once_give_the_same_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """export._serialized_once keeps each stream's bytes while the PDF is written: the file is
+    the one pydyf writes when it builds them twice (the page, a figure, an attachment)."""
+    import contextlib
+
+    import pydyf
+
+    from reporter import export
+    from reporter.drawing import box
+
+    page = (
+        '<html lang="ko"><body><p>학습 결과 보고서 Training report</p>'
+        '<img src="asset:fig/0.svg" alt="a box"></body></html>'
+    )
+    figures = {"asset:fig/0.svg": box((2.0, 1.0))}
+    attached = (export.Attached("data.json", b'{"loss": [1, 0.5]}' * 500, "Data", "numbers"),)
+    built: list[int] = []
+    original = pydyf.Stream.data
+
+    def counted(stream: object) -> bytes:
+        built.append(id(stream))
+        return original.fget(stream)  # type: ignore[attr-defined,no-any-return]
+
+    monkeypatch.setattr(pydyf.Stream, "data", property(counted))
+    once = export.html_to_pdf(page, figures, attached).data
+    assert len(built) == len(set(built))  # no stream built twice while writing
+
+    @contextlib.contextmanager
+    def twice() -> object:
+        yield lambda *_: None
+
+    monkeypatch.setattr(export, "_serialized_once", twice)
+    built.clear()
+    plain = export.html_to_pdf(page, figures, attached).data
+    assert len(built) > len(set(built))  # pydyf's own way: every stream built twice
+    assert once == plain
