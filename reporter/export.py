@@ -22,6 +22,7 @@ import re
 import secrets
 import sys
 import types
+import zlib
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -396,14 +397,17 @@ def html_to_pdf(
 
 @contextmanager
 def _serialized_once() -> Iterator[Callable[..., None]]:
-    """While the finished PDF is written out, each stream is serialised and compressed once.
+    """While the finished PDF is written out, each stream is serialised and compressed once,
+    and a large one at zlib level 6.
 
     pydyf builds a stream's bytes (every operator of a page as text, then zlib at level 9)
     each time it is asked for them, and a PDF/A's file identifier (an MD5 of every object)
     asks once more before the file is written: every page, figure and attachment was
-    serialised and compressed twice (0.7 s for a 6 MB history attached). From WeasyPrint's
-    ``finisher`` hook on, right before it writes, the streams are complete: their bytes are
-    kept the first time. The same bytes come out."""
+    serialised and compressed twice. From WeasyPrint's ``finisher`` hook on, right before it
+    writes, the streams are complete: their bytes are kept the first time (the same bytes
+    come out). A stream over :data:`LARGE_STREAM` bytes (a long history attached) is
+    compressed at level 6: 1 % larger than at level 9, in a quarter of the time (0.09 s
+    instead of 0.34 s for 6 MB of JSON)."""
     import pydyf  # as above: only when rendering
 
     original = pydyf.Stream.data
@@ -417,12 +421,47 @@ def _serialized_once() -> Iterator[Callable[..., None]]:
 
     def start(*_: Any) -> None:
         pydyf.Stream.data = property(data)
+        pydyf.zlib = _PydyfZlib()
 
     try:
         yield start
     finally:
         pydyf.Stream.data = original
+        pydyf.zlib = zlib
         made.clear()
+
+
+LARGE_STREAM = 1 << 20  # bytes: above this, zlib level 6 (see _serialized_once)
+
+
+class _PydyfZlib:
+    """zlib as pydyf sees it while it writes: its compressors choose their level by size."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(zlib, name)
+
+    @staticmethod
+    def compressobj(level: int = -1) -> _ByteSizedCompressor:
+        return _ByteSizedCompressor(level)
+
+
+class _ByteSizedCompressor:
+    """A zlib compressor at ``level``, or at most 6 when its first input is large."""
+
+    def __init__(self, level: int) -> None:
+        self.level = level
+        self.inner: Any = None
+
+    def compress(self, data: bytes) -> bytes:
+        if self.inner is None:
+            large = len(data) > LARGE_STREAM and (self.level > 6 or self.level < 0)
+            self.inner = zlib.compressobj(level=6 if large else self.level)
+        return bytes(self.inner.compress(data))
+
+    def flush(self) -> bytes:
+        if self.inner is None:
+            self.inner = zlib.compressobj(level=self.level)
+        return bytes(self.inner.flush())
 
 
 def _draw_later(images: dict[str, Any], later: Later, fetcher: Any) -> bool:

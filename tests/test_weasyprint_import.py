@@ -103,3 +103,26 @@ def test_streams_serialised_once_give_the_same_bytes(monkeypatch: pytest.MonkeyP
     plain = export.html_to_pdf(page, figures, attached).data
     assert len(built) > len(set(built))  # pydyf's own way: every stream built twice
     assert once == plain
+
+
+def test_a_large_attachment_round_trips_compressed_once() -> None:
+    """A history over LARGE_STREAM bytes is compressed at zlib level 6 (not pydyf's 9), once:
+    it comes back out of the PDF byte for byte, and the PDF is the same every time."""
+    import zlib
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    from reporter import export
+
+    history = b"".join(b'{"step": %d, "loss": %.6f},\n' % (i, 1 / (i + 1)) for i in range(60_000))
+    assert len(history) > export.LARGE_STREAM
+    attached = (export.Attached("source-long.json", history, "Source", "the history"),)
+    page = '<html lang="en"><body><p>a long run</p></body></html>'
+    first = export.html_to_pdf(page, {}, attached).data
+    assert export.html_to_pdf(page, {}, attached).data == first
+    files = PdfReader(BytesIO(first)).attachments
+    assert files["source-long.json"] == [history]
+    at_six, at_nine = len(zlib.compress(history, 6)), len(zlib.compress(history, 9))
+    assert at_six != at_nine
+    assert b"/Length %d" % at_six in first and b"/Length %d" % at_nine not in first
