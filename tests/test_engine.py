@@ -524,8 +524,8 @@ BATCH = """
 
     real_warm_up = batch.warm_up
 
-    def warm_up():
-        real_warm_up()
+    def warm_up(**kwargs):
+        real_warm_up(**kwargs)
         if engine._engine is None:
             raise SystemExit("no PDF engine in this batch worker")
 
@@ -541,6 +541,7 @@ BATCH = """
 """
 
 
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="an engine per worker needs 2 cores")
 def test_batch_workers_render_in_their_engine(
     tmp_path: Path, sources: Sources, reference: dict[str, Path]
 ) -> None:
@@ -594,3 +595,11 @@ def test_a_forked_child_gets_its_own_engine(tmp_path: Path) -> None:
         "rendered": True,
         "parent_still_renders": True,
     }
+
+
+def test_workers_get_an_engine_only_with_a_core_to_spare() -> None:
+    from reporter.batch import engine_per_worker
+
+    assert engine_per_worker(1, 2) and engine_per_worker(2, 4) and engine_per_worker(3, 8)
+    assert not engine_per_worker(2, 2) and not engine_per_worker(3, 4)
+    assert not engine_per_worker(1, 1)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import functools
 import hashlib
 import json
 import logging
@@ -395,10 +396,21 @@ def _render(
     if executor == "dask":
         _run_dask(tasks_args, scheduler, record)
         return
-    jobs = jobs or os.cpu_count() or 1
+    cores = os.cpu_count() or 1
+    jobs = min(jobs or cores, len(tasks_args))
     tasks = [Task(args[1], process_item, args) for args in tasks_args]
-    with WorkerPool(min(jobs, len(tasks)), item_timeout, item_memory_mb, warm_up) as pool:
+    warm = functools.partial(warm_up, engine=engine_per_worker(jobs, cores))
+    with WorkerPool(jobs, item_timeout, item_memory_mb, warm) as pool:
         pool.run(tasks, record)
+
+
+def engine_per_worker(jobs: int, cores: int) -> bool:
+    """Whether each worker gets a PDF engine (reporter.engine). It overlaps a report's two
+    steps on a second core: with a core to spare for every worker it halves each report's
+    time; with fewer, the workers already keep the cores busy and the engines would only
+    take turns with them (measured: 20 reports with --jobs 2 on two cores, 7.6 s with
+    engines, 7.3 s without)."""
+    return 2 * jobs <= cores
 
 
 def _run_dask(

@@ -49,12 +49,18 @@ class ItemResult:
         return asdict(self)
 
 
-def warm_up() -> None:
+def warm_up(engine: bool = True) -> None:
     """Pay the heavy imports once per worker, not once per report: WeasyPrint in the worker's
-    PDF engine (forked first, see :mod:`reporter.engine`), matplotlib and Jinja2 here."""
-    from reporter import engine
+    PDF engine (forked first, see :mod:`reporter.engine`; ``engine=False``: here, in this
+    process), matplotlib and Jinja2 here."""
+    from reporter import engine as engines
 
-    engine.start()  # before matplotlib: the engine only needs WeasyPrint
+    if engine:
+        engines.start()  # before matplotlib: the engine only needs WeasyPrint
+    else:
+        from reporter.export import warm_engine
+
+        warm_engine()
     from reporter import pipeline  # noqa: F401  (matplotlib, Jinja2)
     from reporter.i18n import messages
     from reporter.plots import style
