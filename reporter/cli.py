@@ -230,12 +230,12 @@ def report(paths: tuple[Path, ...], out: Path, quiet: bool, debug: bool, **kw: A
     """
     _setup_logging(quiet, debug)
     options = _options(kw)
-    inputs = list(paths) or _default_inputs()
     from reporter import engine
 
-    # forked before matplotlib is imported: WeasyPrint loads in the engine meanwhile, and the
-    # engine lays each report's pages out while this process draws its figures
+    # forked before numpy (the readers) and matplotlib are imported: WeasyPrint loads in the
+    # engine meanwhile, and the engine lays each report's pages out while this process draws
     with engine.running("pdf" in options.to):
+        inputs = list(paths) or _default_inputs()
         failed = _report_all(inputs, options, out, quiet, debug)
     sys.exit(EXIT_FAILED if failed else EXIT_OK)
 
@@ -466,8 +466,7 @@ def run() -> None:
 
     if threading.active_count() > 1 or not hasattr(atexit, "_run_exitfuncs"):
         sys.exit(code)
-    logging.shutdown()
-    atexit._run_exitfuncs()
+    atexit._run_exitfuncs()  # logging's own shutdown among them
     for stream in (sys.stdout, sys.stderr):
         # a closed pipe (`reporter … | head`): nothing left to save
         with contextlib.suppress(OSError, ValueError):

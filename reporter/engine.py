@@ -83,13 +83,24 @@ def start() -> bool:
         return False
     from multiprocessing import Pipe
 
-    ours, theirs = Pipe()
-    # the engine's temp files go where this process removes them, however the engine ends
-    tmp = tempfile.mkdtemp(prefix="reporter-engine-")
-    # what both processes hold stays shared: the collector of neither walks (and so writes
-    # to, copying the page) an object that lived before the fork
-    gc.freeze()
-    pid = os.fork()
+    try:
+        ours, theirs = Pipe()
+    except OSError:
+        return False
+    try:
+        # the engine's temp files go where this process removes them, however the engine ends
+        tmp = tempfile.mkdtemp(prefix="reporter-engine-")
+        # what both processes hold stays shared: the collector of neither walks (and so
+        # writes to, copying the page) an object that lived before the fork
+        gc.freeze()
+        pid = os.fork()
+    except OSError:  # no process to spare (RLIMIT_NPROC, memory): render here
+        log.debug("no PDF engine: rendering in this process", exc_info=True)
+        ours.close()
+        theirs.close()
+        with contextlib.suppress(NameError):
+            shutil.rmtree(tmp, ignore_errors=True)
+        return False
     if pid == 0:  # the engine
         code = 0
         try:
@@ -99,6 +110,7 @@ def start() -> bool:
         except BaseException:  # the parent falls back to rendering itself
             code = 1
         finally:
+            shutil.rmtree(tmp, ignore_errors=True)  # the parent does too, if it can
             os._exit(code)
     theirs.close()
     _engine = _Engine(pid, ours, tmp)
@@ -110,19 +122,25 @@ def stop() -> None:
     this process ends)."""
     global _engine, _dead
     engine, _engine = _ours(), None
-    for gone in _dead:  # engines that died during a job: reap them, remove their files
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(gone.pid, 0)
-        shutil.rmtree(gone.tmp, ignore_errors=True)
-    _dead = []
+    dead, _dead = _dead, []
+    for gone in dead:  # engines lost during a job: reap them, remove their files
+        with contextlib.suppress(OSError):
+            gone.conn.close()  # one still alive ends on this end-of-file
+        try:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(gone.pid, 0)
+        finally:
+            shutil.rmtree(gone.tmp, ignore_errors=True)
     if engine is None:
         return
     with contextlib.suppress(OSError, ValueError):
         engine.conn.send(None)
     engine.conn.close()
-    with contextlib.suppress(ChildProcessError):
-        os.waitpid(engine.pid, 0)
-    shutil.rmtree(engine.tmp, ignore_errors=True)
+    try:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(engine.pid, 0)
+    finally:  # even when a second Ctrl-C ends the wait
+        shutil.rmtree(engine.tmp, ignore_errors=True)
 
 
 @contextlib.contextmanager
@@ -184,6 +202,8 @@ def _one_job(conn: Any) -> bool:
         return False
     if message is None:
         return False
+    if message[0] != "job":  # left over from a job the parent gave up on: not ours to read
+        return True
     _, html, figures, boxes, attachments, epoch = message
     if epoch is None:
         os.environ.pop("SOURCE_DATE_EPOCH", None)

@@ -21,6 +21,7 @@ import os
 import re
 import secrets
 import sys
+import threading
 import types
 import zlib
 from collections.abc import Callable, Iterator, Mapping
@@ -346,7 +347,7 @@ def html_to_pdf(
                     return URLFetcherResponse(url, body=body, headers={"Content-Type": "image/png"})
             raise FatalURLFetchingError(f"refused to fetch {url[:200]!r}: not a report asset")
 
-    with _captured_logs() as logs, _fixed_time():
+    with _captured_logs() as logs, _fixed_time(), _RENDERING, svgtext.active():
         try:
             images: dict[str, Any] = {}  # WeasyPrint's image cache, by URL
             document = HTML(string=keep_words(html), url_fetcher=AssetFetcher()).render(
@@ -388,11 +389,20 @@ def html_to_pdf(
                 )
         except FatalURLFetchingError as exc:
             raise RenderError(str(exc)) from None
+        except _Abandoned:  # the figures did not come out as planned: nothing to write
+            return PdfResult(b"", 0, [], fetched)
     assert isinstance(data, bytes)
-    if later is not None and getattr(later, "abandoned", False):
-        return PdfResult(b"", 0, [], fetched)
     check_pdf(data, len(document.pages))
     return PdfResult(data, len(document.pages), logs.messages, fetched)
+
+
+class _Abandoned(Exception):
+    """The render waiting for figures was told they will not come."""
+
+
+# One render at a time in a process: WeasyPrint keeps state in its modules, and while a PDF
+# is written pydyf is patched (_serialized_once) and SVG labels are drawn whole (svgtext)
+_RENDERING = threading.RLock()
 
 
 @contextmanager
@@ -495,8 +505,8 @@ def _draw_when_drawn(
     from weasyprint.logger import LOGGER
 
     svg = later.wait(url)
-    if svg is None:  # abandoned: the PDF is thrown away
-        return
+    if svg is None:  # abandoned: stop painting, the PDF is thrown away
+        raise _Abandoned
     try:  # parsed as WeasyPrint parses an SVG it fetches, in the same layout context
         image = SVGImage(ElementTree.fromstring(svg), url, fetcher, box._context)
     except Exception as exc:

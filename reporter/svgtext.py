@@ -10,13 +10,15 @@ per-letter, and hands every other element to WeasyPrint's own. The one visible d
 the string is shaped as a whole, so letter pairs get the font's kerning, as matplotlib
 measured them (0.003 % of a page's pixels, tested).
 
-Only for the WeasyPrint versions it was checked against (:data:`CHECKED`); with any other,
-WeasyPrint draws as it always does.
+Only for the WeasyPrint versions it was checked against (:data:`CHECKED`), and only inside
+reporter's own renders (:func:`active`); otherwise WeasyPrint draws as it always does.
 """
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Iterator
 from math import inf
 from typing import Any
 
@@ -35,7 +37,20 @@ PER_LETTER = (
 )
 
 _stock: Any = None
-enabled = True  # False: every text is WeasyPrint's to draw (the tests compare the two)
+# set by :func:`active` around reporter's own renders: anyone else's WeasyPrint documents in
+# the same process (a notebook's) are drawn as WeasyPrint draws them
+enabled = False
+
+
+@contextlib.contextmanager
+def active() -> Iterator[None]:
+    """Plain texts drawn whole for the length of one of reporter's renders."""
+    global enabled
+    before, enabled = enabled, True
+    try:
+        yield
+    finally:
+        enabled = before
 
 
 def checked(version: str) -> bool:
@@ -80,9 +95,15 @@ def _plain(node: Any) -> bool:
         bool(node.text)
         and len(node._etree_node) == 0  # no <tspan> children
         and not any(key in attrib for key in PER_LETTER)
-        and len(attrib.get("x", "").split()) <= 1
-        and len(attrib.get("y", "").split()) <= 1
+        and all(len(_values(attrib.get(key, ""))) <= 1 for key in ("x", "y"))
     )
+
+
+def _values(value: str) -> list[str]:
+    """An SVG number list as WeasyPrint reads it (commas and spaces both separate)."""
+    from weasyprint.svg.utils import normalize
+
+    return str(normalize(value)).split()
 
 
 def draw_text(svg: Any, node: Any, font_size: float) -> None:

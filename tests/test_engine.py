@@ -603,3 +603,21 @@ def test_workers_get_an_engine_only_with_a_core_to_spare() -> None:
     assert engine_per_worker(1, 2) and engine_per_worker(2, 4) and engine_per_worker(3, 8)
     assert not engine_per_worker(2, 2) and not engine_per_worker(3, 4)
     assert not engine_per_worker(1, 1)
+
+
+@pytest.mark.parametrize("to", [("json",), ("json", "html"), ("json", "pdf", "html")])
+def test_a_failed_figure_is_in_the_summary_whatever_is_written(to: tuple[str, ...]) -> None:
+    """Without a PDF there is nothing to overlap: the figures are drawn first, so a figure that
+    fails is still said in summary.json and on the HTML page."""
+    from reporter.config import Options
+    from reporter.history.model import History, epoch_series
+    from reporter.pipeline import render_report
+
+    values = {"loss": [1e308, -1e308, 1e308, -1e308], "val_loss": [-1e308, 1e308, 0.0, 1e308]}
+    series = {k: epoch_series(k, v) for k, v in values.items()}
+    run = History("edge", Path("edge.json"), series, "test")
+    _, rendered = render_report(run, Options(to=to))
+    summary = json.loads(rendered.files["summary.json"])
+    assert "warn.plot_failed" in [w["key"] for w in summary["warnings"]]
+    if "html" in to:
+        assert "Could not plot" in rendered.files["report.html"].decode("utf-8")

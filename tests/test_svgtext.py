@@ -3,6 +3,7 @@ as it did when it drew them letter by letter."""
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import pytest
@@ -37,11 +38,12 @@ def stock_and_ours(figure: bytes) -> tuple[bytes, bytes]:
     import_weasyprint()
     figures = {"asset:fig/0.svg": figure}
     ours = html_to_pdf(PAGE, figures).data
-    svgtext.enabled = False
+    active = svgtext.active
+    svgtext.active = contextlib.nullcontext  # type: ignore[assignment]
     try:
         stock = html_to_pdf(PAGE, figures).data
     finally:
-        svgtext.enabled = True
+        svgtext.active = active
     return ours, stock
 
 
@@ -100,3 +102,19 @@ def test_it_only_takes_over_a_checked_weasyprint() -> None:
     assert not svgtext.checked("71.0") and not svgtext.checked("7.0")
     assert svg_module.TAGS["text"] is svg_module.TAGS["tspan"] is svg_module.text
     assert svg_module.text.__module__ == "reporter.svgtext"
+
+
+def test_only_reporters_own_renders_draw_whole_strings() -> None:
+    """Outside reporter's renders (a notebook's own WeasyPrint documents) WeasyPrint draws as
+    it does; a list written with commas is a list (WeasyPrint's to place letter by letter)."""
+    import_weasyprint()
+    assert not svgtext.enabled
+    with svgtext.active():
+        assert svgtext.enabled
+    assert not svgtext.enabled
+    listed = (
+        b'<svg xmlns="http://www.w3.org/2000/svg" width="200pt" height="60pt">'
+        b'<text x="10,60" y="20">AB</text></svg>'
+    )
+    ours, stock = stock_and_ours(listed)
+    assert ours == stock

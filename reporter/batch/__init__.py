@@ -396,8 +396,9 @@ def _render(
     if executor == "dask":
         _run_dask(tasks_args, scheduler, record)
         return
-    cores = os.cpu_count() or 1
-    jobs = min(jobs or cores, len(tasks_args))
+    jobs = min(jobs or os.cpu_count() or 1, len(tasks_args))
+    # the cores this process may run on (a container's share, not the host's)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else jobs
     tasks = [Task(args[1], process_item, args) for args in tasks_args]
     warm = functools.partial(warm_up, engine=engine_per_worker(jobs, cores))
     with WorkerPool(jobs, item_timeout, item_memory_mb, warm) as pool:
