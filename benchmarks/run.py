@@ -176,32 +176,36 @@ def suite_report(repeat: int) -> None:
         )
 
 
-def _warm_item_seconds(src: Path, out: Path) -> list[float]:
-    """Seconds of each item of a one-worker batch, as its manifest records them (inside the
-    worker: after its warm-up, without the pool's start-up)."""
+def _item_seconds(out: Path) -> list[float]:
+    """Seconds of each item of a batch, as its manifest records them (inside the worker:
+    after its warm-up, without the pool's start-up)."""
     import json
 
-    _batch(src, out, 1)
     manifest = json.loads((out / ".reporter-manifest.json").read_text())
     return [e["seconds"] for e in manifest["items"].values()]
 
 
-def suite_warm(repeat: int) -> None:
-    """A report inside a warm batch worker vs the floor, runs of the two interleaved."""
+def _copies(folder: Path, n: int) -> Path:
+    """``folder`` holding ``n`` copies of the seed-shaped history (run000.pkl …)."""
     import shutil
 
-    seed = ROOT / "histories" / "0_baseline.pkl"
+    folder.mkdir()
+    for i in range(n):
+        shutil.copy(ROOT / "histories" / "0_baseline.pkl", folder / f"run{i:03d}.pkl")
+    return folder
+
+
+def suite_warm(repeat: int) -> None:
+    """A report inside a warm batch worker vs the floor, runs of the two interleaved."""
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        src = work / "src"
-        src.mkdir()
-        for i in range(6):
-            shutil.copy(seed, src / f"run{i:02d}.pkl")
+        src = _copies(work / "src", 6)
         measure(floor_cmd(work), work)
         warm: list[float] = []
         floor: list[float] = []
         for k in range(repeat):
-            items = _warm_item_seconds(src, work / f"out{k}")
+            _batch(src, work / f"out{k}", 1)
+            items = _item_seconds(work / f"out{k}")
             warm.append(statistics.median(items[1:]))  # the first item pays first-use costs
             floor.append(measure(floor_cmd(work), work)[0])
         t_w, t_f = statistics.median(warm), statistics.median(floor)
@@ -286,16 +290,10 @@ def suite_batch(repeat: int) -> None:
     already keeps two cores busy: the cores' speed-up is --jobs 2 against the same batch run
     one process per report (REPORTER_ENGINE=0, --jobs 1), and what warm workers save is a
     report inside one against a cold ``reporter report``, both one process per report."""
-    import json
-    import shutil
-
     seed = ROOT / "histories" / "0_baseline.pkl"
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        src20 = work / "src20"
-        src20.mkdir()
-        for i in range(20):
-            shutil.copy(seed, src20 / f"run{i:02d}.pkl")
+        src20 = _copies(work / "src20", 20)
         floor = floor_seconds(work, repeat)
         runs = max(1, min(repeat, 3))  # each batch is 20 reports: at most three of each
         single = statistics.median(
@@ -312,8 +310,7 @@ def suite_batch(repeat: int) -> None:
         )
 
         def per_report(out: Path) -> float:
-            manifest = json.loads((out / ".reporter-manifest.json").read_text())
-            return statistics.median(e["seconds"] for e in manifest["items"].values())
+            return statistics.median(_item_seconds(out))
 
         def cold(env: dict[str, str] | None) -> float:
             return statistics.median(
@@ -331,10 +328,7 @@ def suite_batch(repeat: int) -> None:
             f"  with the engine: in a warm worker {warm:5.2f} s ({x_floor(warm, floor)})"
             f" vs a cold `reporter report` {cold_engine:5.2f} s ({x_floor(cold_engine, floor)})"
         )
-        src100 = work / "src100"
-        src100.mkdir()
-        for i in range(100):
-            shutil.copy(seed, src100 / f"run{i:03d}.pkl")
+        src100 = _copies(work / "src100", 100)
         _batch(src100, work / "out100", 2)
         noop = statistics.median(_batch(src100, work / "out100", 2) for _ in range(repeat))
         print(

@@ -87,9 +87,13 @@ class Drawing:
 
     @property
     def plots(self) -> list[Plot]:
-        if not self.done:
-            for _ in self.each():
-                pass
+        """Every figure, drawn now if not yet."""
+        return self.finish()
+
+    def finish(self) -> list[Plot]:
+        """Draw whatever is not drawn yet; every figure."""
+        for _ in self.each():
+            pass
         return self._drawn
 
     @property

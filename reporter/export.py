@@ -317,7 +317,6 @@ def html_to_pdf(
 
     _settle_heap()
 
-    files = static_assets()
     fetched: list[str] = []
 
     class AssetFetcher(URLFetcher):  # type: ignore[misc]
@@ -330,11 +329,9 @@ def html_to_pdf(
                 return URLFetcherResponse(
                     url, body=body, headers={"Content-Type": "image/svg+xml"}
                 )
-            if url in files:
-                path = files[url]
-                return URLFetcherResponse(
-                    url, body=path.read_bytes(), headers={"Content-Type": MIME[path.suffix]}
-                )
+            asset = _static_asset(url)
+            if asset is not None:
+                return asset
             if url.startswith(PNG_DATA):
                 # raster layers matplotlib inlines in its own SVGs (the class heatmaps); a data
                 # URI reads nothing from disk or network, and metric names are escaped text
@@ -531,21 +528,30 @@ def _stylesheet() -> Any:
     from weasyprint import CSS  # as above: only when rendering
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-    files = static_assets()
-
     class Fonts(URLFetcher):  # type: ignore[misc]
         def fetch(self, url: str, headers: object = None) -> URLFetcherResponse:
-            if url not in files:
+            asset = _static_asset(url)
+            if asset is None:
                 raise ValueError(f"not a report asset: {url[:200]!r}")
-            path = files[url]
-            return URLFetcherResponse(
-                url, body=path.read_bytes(), headers={"Content-Type": MIME[path.suffix]}
-            )
+            return asset
 
     return CSS(
-        string=files["asset:css/report.css"].read_text("utf-8"),
+        string=static_assets()["asset:css/report.css"].read_text("utf-8"),
         url_fetcher=Fonts(),
         font_config=_font_config(),
+    )
+
+
+def _static_asset(url: str) -> Any:
+    """WeasyPrint's response for one of the project's own files (:func:`static_assets`),
+    ``None`` for any other URL."""
+    from weasyprint.urls import URLFetcherResponse  # as above: only when rendering
+
+    path = static_assets().get(url)
+    if path is None:
+        return None
+    return URLFetcherResponse(
+        url, body=path.read_bytes(), headers={"Content-Type": MIME[path.suffix]}
     )
 
 

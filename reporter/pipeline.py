@@ -112,7 +112,7 @@ def render_report(history: History, options: Options) -> tuple[Analysis, Rendere
     analysis = analyze(history, options)
     drawing = Drawing(analysis, options.lang, t, figures.plan(analysis))
     if "pdf" not in writers.chosen(options.to):
-        drawing.plots  # noqa: B018  nothing to overlap: drawn now, so every warning is known
+        drawing.finish()  # nothing to overlap: drawn now, so every warning is known
     source = _source(history, options, t)
     try:
         return analysis, _write(analysis, options, drawing, source, t)
