@@ -424,3 +424,14 @@ def test_unknown_format_lists_what_was_tried(tmp_path: Path) -> None:
         load(write(tmp_path, "x.bin", b"\x01\x02\x03 binary"))
     with pytest.raises(HistoryError, match="neither an MLflow run store nor a W&B run folder nor TensorBoard"):
         load(tmp_path)
+
+
+def test_lightning_csv_with_an_infinite_epoch_is_read(tmp_path: Path) -> None:
+    """Found by the fuzzer: an ``inf`` epoch cell counted as the number of epochs
+    (OverflowError). It is no count; the run is read, its short rows warned about."""
+    path = tmp_path / "metrics.csv"
+    path.write_bytes(b"loss,epoch,step\n0.0,0.0\n0.0,inf\n")
+    (run,) = load(path)
+    assert run.format == "lightning-csv"
+    assert list(run["loss"].values) == [0.0, 0.0]
+    assert [w.key for w in run.warnings] == ["warn.short_rows"]

@@ -309,7 +309,8 @@ def read_lightning(data: bytes, path: str, run: str | None = None) -> list[Histo
     map_steps, map_epochs = _epoch_map(steps[known], epochs[known])
     notes = list(table.notes)
     series: dict[str, Series] = {}
-    n_epochs = int(np.nanmax(epochs)) + 1 if np.isfinite(epochs).any() else 0
+    finite_epochs = epochs[np.isfinite(epochs)]  # an "inf" cell is no epoch count
+    n_epochs = int(finite_epochs.max()) + 1 if finite_epochs.size else 0
     for col in metric_cols:
         name = table.header[col]
         pts = []
